@@ -1,0 +1,133 @@
+"""The event store: the `eventsourcing` library on PostgreSQL, behind a small sync and async facade.
+
+Facts that shape this module (architecture.md section 2):
+- one application, pinned name "RelivChats" -> one table `relivchats_events`, one global order;
+- `CREATE_TABLE=no`: our migrations own the schema;
+- every save takes an EXCLUSIVE table lock, so ids become visible in commit order;
+- the library is synchronous: the API reaches it through a bounded thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
+from psycopg import InterfaceError, OperationalError
+
+import relivchats.domain  # noqa: F401  (imports every event class, registering its topic)
+from relivchats.domain.events import Event
+from relivchats.settings import Settings
+
+APPLICATION_NAME = "RelivChats"
+EVENTS_TABLE = "relivchats_events"
+# The library retries a lock timeout ten times by default (a 1 s timeout surfaced after 11.8 s);
+# a command that cannot get the table lock in a few seconds should fail fast instead.
+INSERT_ATTEMPTS = 3
+
+VersionConflict = IntegrityError
+T = TypeVar("T")
+
+
+class StableTopicMapper(Mapper[UUID]):
+    """Writes each event's declared TOPIC instead of its module path."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        stored = super().to_stored_event(domain_event)
+        return dataclasses.replace(stored, topic=type(domain_event).TOPIC)
+
+
+class BoundedRetryRecorder(PostgresApplicationRecorder):
+    insert_events = retry(  # type: ignore[assignment]
+        (InterfaceError, OperationalError), max_attempts=INSERT_ATTEMPTS, wait=0.2
+    )(PostgresApplicationRecorder.insert_events.__wrapped__)  # type: ignore[attr-defined]
+
+
+def build_transcoder() -> JSONTranscoder:
+    transcoder = JSONTranscoder()
+    Application.register_transcodings(None, transcoder)  # type: ignore[arg-type]
+    return transcoder
+
+
+def build_mapper() -> StableTopicMapper:
+    """The mapper used by writers and by the projector to decode stored events."""
+    return StableTopicMapper(transcoder=build_transcoder())
+
+
+class RelivChatsApplication(Application[UUID]):
+    name = APPLICATION_NAME
+
+    def construct_transcoder(self) -> Transcoder:
+        return build_transcoder()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return StableTopicMapper(transcoder=self.transcoder)
+
+
+class EventStore:
+    """Synchronous access: load an aggregate's events, append new ones atomically."""
+
+    def __init__(self, settings: Settings):
+        env = settings.eventstore_env()
+        env["APPLICATION_RECORDER_TOPIC"] = f"{__name__}:BoundedRetryRecorder"
+        self._app = RelivChatsApplication(env=env)
+        pool = self._app.recorder.datastore.pool  # type: ignore[attr-defined]
+        pool.kwargs["options"] = f"-c statement_timeout={settings.eventstore_statement_timeout_ms}"
+
+    def load(self, aggregate_id: UUID) -> list[Event]:
+        return list(self._app.events.get(aggregate_id))  # type: ignore[arg-type]
+
+    def append(self, *events: Event) -> int:
+        """Append all events in one transaction; returns the log position of the last one.
+
+        Raises VersionConflict when any (aggregate id, version) already exists: nothing is written.
+        """
+        if not events:
+            raise ValueError("nothing to append")
+        recordings = self._app.save(*events)
+        return max(recording.notification.id for recording in recordings)
+
+    def head(self) -> int:
+        return self._app.recorder.max_notification_id() or 0
+
+    def close(self) -> None:
+        self._app.close()
+
+
+class AsyncEventStore:
+    """The event store for asyncio code: every call runs on a bounded pool of threads.
+
+    The pool has as many threads as the store has connections, so a burst of commands queues
+    here instead of blocking the event loop or exhausting PostgreSQL.
+    """
+
+    def __init__(self, store: EventStore, threads: int):
+        self.store = store
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="eventstore")
+
+    async def run(self, func: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, func, *args)
+
+    async def load(self, aggregate_id: UUID) -> list[Event]:
+        return await self.run(self.store.load, aggregate_id)
+
+    async def append(self, *events: Event) -> int:
+        return await self.run(self.store.append, *events)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.store.close()

@@ -1,0 +1,87 @@
+"""Every configurable value of RelivChats, read once from the environment (prefix-free names).
+
+The README documents each variable. Nothing else in the code reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Deterministic all-zero development key: fine for local runs, refused in production.
+DEV_CONTENT_KEY = "0" * 64
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: str = Field("development", description="development | test | production")
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/relivchats"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    qdrant_url: str | None = None
+    data_dir: str = ".data"
+
+    # Event store (the eventsourcing library, psycopg 3).
+    eventstore_pool_size: int = 8
+    eventstore_lock_timeout_s: int = 2
+    eventstore_statement_timeout_ms: int = 5000
+    command_max_attempts: int = 8
+
+    # API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_db_pool_min: int = 2
+    api_db_pool_max: int = 10
+    api_statement_timeout_ms: int = 3000
+    min_position_timeout_s: float = 2.0
+    readiness_max_lag_events: int = 1000
+    log_level: str = "INFO"
+
+    # Identity
+    jwt_secret: SecretStr | None = SecretStr("relivchats-local-development-secret")
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str = "relivchats-local"
+    jwt_audience: str = "relivchats"
+    jwt_leeway_s: int = 30
+    jwks_cache_ttl_s: int = 300
+    jwks_min_refresh_interval_s: float = 10.0
+
+    # Projector
+    projector_batch_size: int = 500
+    projector_poll_interval_s: float = 1.0
+    projector_retry_max_s: float = 60.0
+
+    # Privacy: 32-byte AES-GCM master key, hex. Wraps per-user keys and encrypts chat content.
+    content_key: SecretStr = SecretStr(DEV_CONTENT_KEY)
+
+    @property
+    def database_name(self) -> str:
+        return urlsplit(self.database_url).path.lstrip("/") or "postgres"
+
+    def eventstore_env(self) -> dict[str, str]:
+        """The eventsourcing library's environment, derived from `database_url`."""
+        url = urlsplit(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.database_name,
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": str(self.eventstore_pool_size),
+            "POSTGRES_MAX_OVERFLOW": "0",
+            "POSTGRES_LOCK_TIMEOUT": str(self.eventstore_lock_timeout_s),
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "5",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
+            # Our migrations own the schema; concurrent CREATE TABLE at start-up is unsafe.
+            "CREATE_TABLE": "no",
+        }
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
