@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Deterministic all-zero development key: fine for local runs, refused in production.
@@ -18,7 +18,7 @@ DEV_CONTENT_KEY = "0" * 64
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
-    environment: str = Field("development", description="development | test | production")
+    environment: str = "development"  # development | test | production
     database_url: str = "postgresql://postgres@127.0.0.1:5432/relivchats"
     redis_url: str = "redis://127.0.0.1:6379/0"
     qdrant_url: str | None = None

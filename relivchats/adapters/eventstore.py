@@ -22,7 +22,6 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     StoredEvent,
-    Transcoder,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
@@ -51,9 +50,9 @@ class StableTopicMapper(Mapper[UUID]):
 
 
 class BoundedRetryRecorder(PostgresApplicationRecorder):
-    insert_events = retry(  # type: ignore[assignment]
+    insert_events = retry(
         (InterfaceError, OperationalError), max_attempts=INSERT_ATTEMPTS, wait=0.2
-    )(PostgresApplicationRecorder.insert_events.__wrapped__)  # type: ignore[attr-defined]
+    )(PostgresApplicationRecorder.insert_events.__wrapped__)
 
 
 def build_transcoder() -> JSONTranscoder:
@@ -70,11 +69,8 @@ def build_mapper() -> StableTopicMapper:
 class RelivChatsApplication(Application[UUID]):
     name = APPLICATION_NAME
 
-    def construct_transcoder(self) -> Transcoder:
-        return build_transcoder()
-
     def construct_mapper(self) -> Mapper[UUID]:
-        return StableTopicMapper(transcoder=self.transcoder)
+        return build_mapper()
 
 
 class EventStore:
