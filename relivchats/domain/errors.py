@@ -35,3 +35,35 @@ class Busy(DomainError):
     """Too many concurrent changes to one aggregate: the caller may try again."""
 
     code = "busy"
+
+
+class InvalidCommand(DomainError):
+    """A command's data breaks a rule on its own (a zero amount, a missing reason)."""
+
+    code = "invalid_command"
+
+
+class AccountNotOpened(NotFound):
+    code = "account_not_opened"
+
+
+class InsufficientFunds(DomainError):
+    """Details carry `required`, `available` and `deficit` so the client can offer a top-up."""
+
+    code = "insufficient_funds"
+
+
+class UnknownReservation(NotFound):
+    code = "unknown_reservation"
+
+
+class ReservationAlreadyResolved(Conflict):
+    """The reservation was already settled the other way (captured versus released)."""
+
+    code = "reservation_already_resolved"
+
+
+class OrderNotCredited(Conflict):
+    """A refund or dispute names an order whose coins this account never received."""
+
+    code = "order_not_credited"

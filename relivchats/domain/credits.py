@@ -1,0 +1,288 @@
+"""The CreditAccount aggregate: one coin ledger per user, its events, its state and its replay.
+
+Every event carries what it moves (a capture and a release name their amount and job), so the
+state fold, the ledger read model and the auditor's replay all derive the same numbers from the
+events alone, without looking anything up. The rules that decide which events a command produces
+live in `credits_rules.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from relivchats.domain.events import Event, deterministic_id, fold
+
+ReleaseReason = Literal["failed", "expired", "cancelled"]
+ReversalReason = Literal["refund", "dispute"]
+Outcome = Literal["captured", "released"]
+
+
+def account_id_for(user_id: UUID) -> UUID:
+    return deterministic_id("credit-account", user_id)
+
+
+@dataclass(frozen=True)
+class CreditEvent(Event):
+    """An event of a credit account; `KIND` names the type of its ledger entry."""
+
+    KIND: ClassVar[str] = ""
+
+
+@dataclass(frozen=True)
+class AccountOpened(CreditEvent):
+    TOPIC = "credits.AccountOpened.v1"
+    KIND = "welcome_bonus"
+    user_id: UUID
+    welcome_bonus: int
+
+
+@dataclass(frozen=True)
+class CoinsPurchased(CreditEvent):
+    TOPIC = "credits.CoinsPurchased.v1"
+    KIND = "purchase"
+    order_id: UUID
+    coins: int
+
+
+@dataclass(frozen=True)
+class CoinsReserved(CreditEvent):
+    """Coins held for a job: no longer available, not yet taken from the balance."""
+
+    TOPIC = "credits.CoinsReserved.v1"
+    KIND = "reservation"
+    reservation_id: UUID
+    amount: int
+    expires_at: datetime
+    job_id: UUID
+
+
+@dataclass(frozen=True)
+class ReservationCaptured(CreditEvent):
+    TOPIC = "credits.ReservationCaptured.v1"
+    KIND = "capture"
+    reservation_id: UUID
+    amount: int
+    job_id: UUID
+
+
+@dataclass(frozen=True)
+class ReservationReleased(CreditEvent):
+    TOPIC = "credits.ReservationReleased.v1"
+    KIND = "release"
+    reservation_id: UUID
+    amount: int
+    job_id: UUID
+    reason: ReleaseReason
+
+
+@dataclass(frozen=True)
+class CoinsReversed(CreditEvent):
+    """A refund or dispute takes an order's coins back, even below zero."""
+
+    TOPIC = "credits.CoinsReversed.v1"
+    KIND = "reversal"
+    order_id: UUID
+    coins: int
+    reason: ReversalReason
+
+
+@dataclass(frozen=True)
+class CoinsAdjusted(CreditEvent):
+    """An operator's correction; `actor` is an operator id, never personal data."""
+
+    TOPIC = "credits.CoinsAdjusted.v1"
+    KIND = "adjustment"
+    adjustment_id: UUID
+    amount: int
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What one event does to the account, as the ledger shows it."""
+
+    balance: int
+    held: int
+    reference_id: UUID | None
+    job_id: UUID | None
+    description: str
+
+
+def movement(event: CreditEvent) -> Movement:
+    match event:
+        case AccountOpened(welcome_bonus=bonus):
+            return Movement(bonus, 0, None, None, f"Welcome bonus of {bonus} coins")
+        case CoinsPurchased(order_id=order, coins=coins):
+            return Movement(coins, 0, order, None, f"Bought {coins} coins (order {order})")
+        case CoinsReserved(reservation_id=rid, amount=amount, job_id=job):
+            return Movement(0, amount, rid, job, f"Reserved {amount} coins for job {job}")
+        case ReservationCaptured(reservation_id=rid, amount=amount, job_id=job):
+            return Movement(-amount, -amount, rid, job, f"Spent {amount} coins on job {job}")
+        case ReservationReleased(reservation_id=rid, amount=amount, job_id=job, reason=why):
+            text = f"Released {amount} coins held for job {job} ({why})"
+            return Movement(0, -amount, rid, job, text)
+        case CoinsReversed(order_id=order, coins=coins, reason=why):
+            text = f"Took back {coins} coins after a {why} of order {order}"
+            return Movement(-coins, 0, order, None, text)
+        case CoinsAdjusted(adjustment_id=aid, amount=amount, reason=why, actor=actor):
+            return Movement(amount, 0, aid, None, f"Adjusted {amount:+d} coins by {actor}: {why}")
+    raise TypeError(f"{type(event).__name__} moves no coins")
+
+
+@dataclass(frozen=True)
+class Reservation:
+    amount: int
+    expires_at: datetime
+    job_id: UUID
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a reservation ended, kept so that a repeated command can answer the first outcome."""
+
+    reservation: Reservation
+    outcome: Outcome
+    reason: ReleaseReason | None
+
+
+@dataclass(frozen=True)
+class CreditAccount:
+    id: UUID
+    user_id: UUID
+    version: int
+    balance: int
+    open_reservations: Mapping[UUID, Reservation]
+    resolved_reservations: Mapping[UUID, Resolution]
+    credited_orders: Mapping[UUID, int]  # order id -> coins credited
+    reversed_orders: frozenset[UUID]
+    adjustment_ids: frozenset[UUID]
+
+    @property
+    def held(self) -> int:
+        return sum(reservation.amount for reservation in self.open_reservations.values())
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+    @property
+    def flagged(self) -> bool:
+        """Only a reversal can take the balance below zero; reserving waits until it recovers."""
+        return self.balance < 0
+
+    def known_reservation(self, reservation_id: UUID) -> Reservation | None:
+        """The reservation with this id, open or resolved."""
+        if reservation_id in self.resolved_reservations:
+            return self.resolved_reservations[reservation_id].reservation
+        return self.open_reservations.get(reservation_id)
+
+
+def evolve(state: CreditAccount | None, event: Event) -> CreditAccount:
+    if isinstance(event, AccountOpened):
+        return _opened(event)
+    assert state is not None, f"{type(event).__name__} before AccountOpened"
+    assert isinstance(event, CreditEvent), f"{type(event).__name__} is not a credit event"
+    moved = replace(
+        state, version=event.originator_version, balance=state.balance + movement(event).balance
+    )
+    return _remember(moved, event)
+
+
+def _opened(event: AccountOpened) -> CreditAccount:
+    return CreditAccount(
+        id=event.originator_id,
+        user_id=event.user_id,
+        version=event.originator_version,
+        balance=event.welcome_bonus,
+        open_reservations={},
+        resolved_reservations={},
+        credited_orders={},
+        reversed_orders=frozenset(),
+        adjustment_ids=frozenset(),
+    )
+
+
+def _remember(state: CreditAccount, event: CreditEvent) -> CreditAccount:
+    """Record the keys that let each command count exactly once."""
+    match event:
+        case CoinsPurchased(order_id=order, coins=coins):
+            return replace(state, credited_orders={**state.credited_orders, order: coins})
+        case CoinsReserved(reservation_id=rid):
+            held = Reservation(event.amount, event.expires_at, event.job_id)
+            return replace(state, open_reservations={**state.open_reservations, rid: held})
+        case ReservationCaptured(reservation_id=rid):
+            return _resolve(state, rid, "captured", None)
+        case ReservationReleased(reservation_id=rid, reason=why):
+            return _resolve(state, rid, "released", why)
+        case CoinsReversed(order_id=order):
+            return replace(state, reversed_orders=state.reversed_orders | {order})
+        case CoinsAdjusted(adjustment_id=aid):
+            return replace(state, adjustment_ids=state.adjustment_ids | {aid})
+    return state
+
+
+def _resolve(
+    state: CreditAccount, rid: UUID, outcome: Outcome, reason: ReleaseReason | None
+) -> CreditAccount:
+    still_open = dict(state.open_reservations)
+    resolution = Resolution(still_open.pop(rid), outcome, reason)
+    return replace(
+        state,
+        open_reservations=still_open,
+        resolved_reservations={**state.resolved_reservations, rid: resolution},
+    )
+
+
+def replay(events: Iterable[Event]) -> CreditAccount | None:
+    return fold(evolve, events)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One row of the coin ledger: what an event moved and where it left the account."""
+
+    version: int
+    kind: str
+    amount: int  # signed change to the balance
+    held_change: int
+    balance_after: int
+    held_after: int
+    reference_id: UUID | None
+    job_id: UUID | None
+    description: str
+    timestamp: datetime
+
+    @property
+    def available_after(self) -> int:
+        return self.balance_after - self.held_after
+
+
+def ledger_entries(events: Iterable[Event]) -> list[LedgerEntry]:
+    """The auditor's ledger: running totals summed from the events, independent of `evolve`."""
+    entries: list[LedgerEntry] = []
+    balance = held = 0
+    for event in events:
+        if not isinstance(event, CreditEvent):
+            raise TypeError(f"{type(event).__name__} is not a credit event")
+        moved = movement(event)
+        balance, held = balance + moved.balance, held + moved.held
+        entries.append(
+            LedgerEntry(
+                version=event.originator_version,
+                kind=event.KIND,
+                amount=moved.balance,
+                held_change=moved.held,
+                balance_after=balance,
+                held_after=held,
+                reference_id=moved.reference_id,
+                job_id=moved.job_id,
+                description=moved.description,
+                timestamp=event.timestamp,
+            )
+        )
+    return entries
