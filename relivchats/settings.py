@@ -6,7 +6,7 @@ The README documents each variable. Nothing else in the code reads `os.environ`.
 from __future__ import annotations
 
 from functools import lru_cache
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,10 +64,12 @@ class Settings(BaseSettings):
     def eventstore_env(self) -> dict[str, str]:
         """The eventsourcing library's environment, derived from `database_url`."""
         url = urlsplit(self.database_url)
+        # A Unix-socket URL (embedded PostgreSQL) names its socket folder in `?host=`.
+        socket_host = parse_qs(url.query).get("host", [None])[0]
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": self.database_name,
-            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_HOST": socket_host or url.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),

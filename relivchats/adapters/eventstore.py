@@ -118,6 +118,10 @@ class AsyncEventStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, func, *args)
 
+    async def command(self, func: Callable[..., T], *args: Any) -> T:
+        """Run a synchronous command `func(store, *args)` off the event loop."""
+        return await self.run(func, self.store, *args)
+
     async def load(self, aggregate_id: UUID) -> list[Event]:
         return await self.run(self.store.load, aggregate_id)
 

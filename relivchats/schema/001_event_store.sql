@@ -18,6 +18,14 @@ CREATE TABLE relivchats_events (
 CREATE UNIQUE INDEX relivchats_events_notification_id_idx ON relivchats_events (notification_id);
 CREATE INDEX relivchats_events_topic_idx ON relivchats_events (topic, notification_id);
 
+-- The library inserts rows as an array of this composite type (unnest), with or without DB functions.
+CREATE TYPE stored_event_uuid AS (
+    originator_id uuid,
+    originator_version bigint,
+    topic text,
+    state bytea
+);
+
 -- One row per projection: how far it has applied the log, and why it stopped if it did.
 CREATE TABLE projection_positions (
     name text PRIMARY KEY,

@@ -1,0 +1,5 @@
+import sys
+
+from relivchats.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,178 @@
+"""Verifying the identity provider's JWTs: RS256 against a JWKS URL, or HS256 with a local secret.
+
+Checked on every request: signature, `exp`/`nbf` (with a small leeway), issuer, and audience or
+authorized party. JWKS keys are cached; an unknown `kid` triggers one refresh (rate limited), so a
+provider's key rotation is picked up without a restart and a flood of forged kids cannot turn
+into a flood of JWKS fetches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import httpx
+import jwt
+
+from relivchats.domain.users import user_id_for
+
+
+class TokenInvalid(Exception):
+    """The bearer token cannot be trusted; the message says why (safe to show the caller)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    user_id: UUID
+    roles: frozenset[str]
+    email: str | None
+    name: str | None
+
+    @property
+    def is_auditor(self) -> bool:
+        return "auditor" in self.roles
+
+
+def principal_from(claims: dict[str, Any]) -> Principal:
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise TokenInvalid("token has no subject")
+    roles = claims.get("roles") or claims.get("role") or []
+    if isinstance(roles, str):
+        roles = [roles]
+    return Principal(
+        subject=subject,
+        user_id=user_id_for(subject),
+        roles=frozenset(str(role) for role in roles),
+        email=claims.get("email") if isinstance(claims.get("email"), str) else None,
+        name=claims.get("name") if isinstance(claims.get("name"), str) else None,
+    )
+
+
+class JwksCache:
+    """The provider's signing keys by `kid`, refreshed on a TTL or when a new kid shows up."""
+
+    def __init__(self, url: str, ttl_s: float, min_refresh_interval_s: float):
+        self.url = url
+        self.ttl_s = ttl_s
+        self.min_refresh_interval_s = min_refresh_interval_s
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def key_for(self, kid: str) -> jwt.PyJWK:
+        if kid not in self._keys or self._expired():
+            await self._refresh(force=kid not in self._keys)
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise TokenInvalid("token signed with an unknown key") from None
+
+    def _expired(self) -> bool:
+        return time.monotonic() - self._fetched_at > self.ttl_s
+
+    async def _refresh(self, *, force: bool) -> None:
+        async with self._lock:
+            since = time.monotonic() - self._fetched_at
+            if since < self.min_refresh_interval_s or (not force and not self._expired()):
+                return
+            try:
+                async with httpx.AsyncClient(timeout=5) as client:
+                    response = await client.get(self.url)
+                    response.raise_for_status()
+                    document = response.json()
+            except (httpx.HTTPError, ValueError) as error:
+                if not self._keys:
+                    raise TokenInvalid("identity provider keys are unavailable") from error
+                return  # keep serving with the keys we have
+            self._keys = {
+                key["kid"]: jwt.PyJWK(key) for key in document.get("keys", []) if "kid" in key
+            }
+            self._fetched_at = time.monotonic()
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        secret: str | None = None,
+        jwks: JwksCache | None = None,
+        leeway_s: int = 30,
+    ):
+        if not secret and not jwks:
+            raise ValueError("configure JWT_JWKS_URL or JWT_SECRET")
+        self.issuer = issuer
+        self.audience = audience
+        self.secret = secret
+        self.jwks = jwks
+        self.leeway_s = leeway_s
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise TokenInvalid("malformed token") from None
+        if self.jwks is not None:
+            key: Any = (await self.jwks.key_for(str(header.get("kid", "")))).key
+            algorithms = ["RS256"]
+        else:
+            key, algorithms = self.secret, ["HS256"]
+        return principal_from(self._decode(token, key, algorithms))
+
+    def _decode(self, token: str, key: Any, algorithms: list[str]) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                issuer=self.issuer,
+                leeway=self.leeway_s,
+                options={"require": ["exp", "sub", "iss"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenInvalid("token has expired") from None
+        except jwt.InvalidIssuerError:
+            raise TokenInvalid("token was issued by someone else") from None
+        except jwt.PyJWTError as error:
+            raise TokenInvalid(f"token rejected: {error}") from None
+        self._check_audience(claims)
+        return claims
+
+    def _check_audience(self, claims: dict[str, Any]) -> None:
+        audience = claims.get("aud")
+        audiences = [audience] if isinstance(audience, str) else list(audience or [])
+        if self.audience not in audiences and claims.get("azp") != self.audience:
+            raise TokenInvalid("token is meant for another audience")
+
+
+def mint_local_token(
+    secret: str,
+    subject: str,
+    *,
+    issuer: str,
+    audience: str,
+    ttl_s: int = 3600,
+    roles: list[str] | None = None,
+    email: str | None = None,
+) -> str:
+    """An HS256 token for local runs and tests (`relivchats token --sub ID`)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_s,
+    }
+    if roles:
+        claims["roles"] = roles
+    if email:
+        claims["email"] = email
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,99 @@
+"""What the application needs from a payment provider, and the typed ways a provider call fails.
+
+Everything here is synchronous: the API calls providers through its thread pool. Amounts are
+integers in minor units and currencies upper-case ISO 4217 codes, whatever the provider writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+
+class PaymentProviderError(Exception):
+    """A provider call or a webhook could not be used."""
+
+
+class ProviderUnavailable(PaymentProviderError):
+    """A 5xx, a timeout or a lost connection, after our bounded retries: try again later."""
+
+
+class ProviderRejected(PaymentProviderError):
+    """The provider refused the request (4xx): retrying the same request will not help."""
+
+
+class InvalidWebhook(PaymentProviderError):
+    """A webhook that must be answered 400 and must leave no trace."""
+
+
+class InvalidSignature(InvalidWebhook):
+    """The signature is missing, wrong, or (Stripe) its timestamp is outside the tolerance."""
+
+
+class EventKind(StrEnum):
+    CAPTURED = "captured"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    DISPUTED = "disputed"
+    UNKNOWN = "unknown"  # an event type we subscribe to by accident: acknowledge, do nothing
+
+
+@dataclass(frozen=True)
+class ProviderOrder:
+    """What the client app needs to pay: the provider's order id and its client-side fields."""
+
+    provider_order_id: str
+    client_secret: str | None = None  # Stripe: confirms the PaymentIntent in the browser/app
+    key_id: str | None = None  # Razorpay: the public key id the checkout opens with
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """A verified webhook, reduced to what the payment order needs.
+
+    For a refund, `amount_minor` is the running total refunded on the payment, not this refund's
+    own amount: totals can be compared, so duplicated or reordered refunds are harmless.
+    `order_ref` is our own order id when the provider echoes it back (metadata or notes).
+    """
+
+    event_id: str
+    kind: EventKind
+    event_type: str
+    provider_order_id: str | None = None
+    provider_payment_id: str | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+    failure_reason: str | None = None
+    order_ref: str | None = None
+
+
+class PaymentProvider(Protocol):
+    name: str  # "razorpay" or "stripe": the webhook route and the order's provider field
+
+    def create_order(
+        self, order_id: UUID, amount_minor: int, currency: str, metadata: Mapping[str, str]
+    ) -> ProviderOrder: ...
+
+    def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
+        """Verify the signature before reading anything; raise InvalidSignature if it fails."""
+        ...
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by case-insensitive name, from any mapping (HTTP frameworks differ on case)."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def decode_body(raw_body: bytes) -> str:
+    """Both providers sign the UTF-8 text of the body; bytes that are not UTF-8 were not signed."""
+    try:
+        return raw_body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidSignature("webhook body is not UTF-8") from error

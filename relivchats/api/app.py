@@ -1,0 +1,74 @@
+"""The FastAPI application: factory, lifespan (pools, event store, verifier), routers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from relivchats import __version__
+from relivchats.adapters.database import ReadPool
+from relivchats.adapters.eventstore import AsyncEventStore, EventStore
+from relivchats.adapters.identity import JwksCache, TokenVerifier
+from relivchats.api.errors import install_error_handlers
+from relivchats.api.middleware import RequestContextMiddleware
+from relivchats.api.routes import health, users
+from relivchats.projections.registry import all_projections
+from relivchats.settings import Settings, get_settings
+
+ROUTERS = (health.router, users.router)
+
+
+def build_token_verifier(settings: Settings) -> TokenVerifier:
+    jwks = None
+    if settings.jwt_jwks_url:
+        jwks = JwksCache(
+            settings.jwt_jwks_url, settings.jwks_cache_ttl_s, settings.jwks_min_refresh_interval_s
+        )
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+    return TokenVerifier(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        secret=None if jwks else secret,
+        jwks=jwks,
+        leeway_s=settings.jwt_leeway_s,
+    )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.read_pool = await ReadPool.open(
+        settings.database_url,
+        min_size=settings.api_db_pool_min,
+        max_size=settings.api_db_pool_max,
+        statement_timeout_ms=settings.api_statement_timeout_ms,
+    )
+    store = await asyncio.to_thread(EventStore, settings)
+    app.state.event_store = AsyncEventStore(store, threads=settings.eventstore_pool_size)
+    app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2)
+    try:
+        yield
+    finally:
+        await app.state.redis.aclose()
+        await asyncio.to_thread(app.state.event_store.close)
+        await app.state.read_pool.close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="RelivChats",
+        version=__version__,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.token_verifier = build_token_verifier(settings)
+    app.state.projection_names = [p.name for p in all_projections()]
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,130 @@
+"""One error envelope for every failure, and the one place where domain errors get HTTP codes.
+
+`{"error": {"code", "message", "details", "request_id"}}` — never a stack trace or SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from relivchats.domain import errors as domain
+from relivchats.logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first class in an error's MRO found here decides its status.
+DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.UserDeleted: 401,
+    domain.Busy: 503,
+}
+DEFAULT_DOMAIN_STATUS = 422
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error raised by the HTTP layer itself (auth, limits, unavailable dependencies)."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.code = code or HTTP_CODES.get(status, "error")
+        self.message = message
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+def envelope(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details or {},
+            "request_id": request_id_var.get(),
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def status_for(error: domain.DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in DOMAIN_STATUS:
+            return DOMAIN_STATUS[cls]
+    return DEFAULT_DOMAIN_STATUS
+
+
+async def _api_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return envelope(error.status, error.code, error.message, error.details, error.headers)
+
+
+async def _domain_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, domain.DomainError)
+    status = status_for(error)
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return envelope(status, error.code, error.message, error.details, headers)
+
+
+async def _http_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = HTTP_CODES.get(error.status_code, "error")
+    message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
+    return envelope(error.status_code, code, message, headers=getattr(error, "headers", None))
+
+
+async def _validation_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    # Location and reason only: echoing the input could repeat secrets back into logs.
+    problems = [
+        {"location": [str(part) for part in problem["loc"]], "problem": problem["msg"]}
+        for problem in error.errors()
+    ]
+    return envelope(422, "validation_error", "the request is not valid", {"problems": problems})
+
+
+def unexpected_error_response() -> JSONResponse:
+    """What the caller sees of a bug: an apology and a request id, nothing internal."""
+    return envelope(500, "internal_error", "something went wrong on our side; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(domain.DomainError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

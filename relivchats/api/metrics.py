@@ -1,0 +1,24 @@
+"""Prometheus metrics of the API process. Gauges that describe shared state are set at scrape."""
+
+from __future__ import annotations
+
+from prometheus_client import Gauge, Histogram
+
+REQUEST_LATENCY = Histogram(
+    "relivchats_http_request_duration_seconds",
+    "Latency of HTTP requests by route template",
+    ["method", "route", "status"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+DB_POOL = Gauge("relivchats_db_pool", "The API's asyncpg read pool", ["measure"])
+PROJECTION_LAG_EVENTS = Gauge(
+    "relivchats_projection_lag_events", "Events in the log not yet applied", ["projection"]
+)
+PROJECTION_LAG_SECONDS = Gauge(
+    "relivchats_projection_lag_seconds",
+    "Age of the oldest unapplied event (0 when caught up)",
+    ["projection"],
+)
+PROJECTION_FAILED = Gauge(
+    "relivchats_projection_failed", "1 while a projection is stopped by an error", ["projection"]
+)

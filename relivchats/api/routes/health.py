@@ -1,0 +1,88 @@
+"""Service identity, liveness, readiness, pool and projection health, Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from relivchats import __version__
+from relivchats.api import metrics
+from relivchats.api.dependencies import AppSettings, ReadDb
+from relivchats.projections.status import ProjectionStatus, projection_statuses
+
+router = APIRouter(tags=["health"])
+
+CHECK_TIMEOUT_S = 2.0
+
+
+@router.get("/")
+async def root() -> dict[str, Any]:
+    return {
+        "name": "RelivChats",
+        "version": __version__,
+        "links": {"docs": "/docs", "openapi": "/openapi.json", "health": "/health"},
+    }
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _statuses(request: Request, db: ReadDb) -> list[ProjectionStatus]:
+    async with db.connection(acquire_timeout=CHECK_TIMEOUT_S) as conn:
+        return await projection_statuses(conn, request.app.state.projection_names)
+
+
+async def _check(probe: Any) -> dict[str, Any]:
+    try:
+        await asyncio.wait_for(probe, timeout=CHECK_TIMEOUT_S)
+    except Exception as error:
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": True}
+
+
+@router.get("/health/ready")
+async def ready(request: Request, db: ReadDb, settings: AppSettings) -> JSONResponse:
+    database = await _check(db.fetchval("SELECT 1"))
+    broker = await _check(request.app.state.redis.ping())
+    projections: dict[str, Any] = {"ok": False}
+    if database["ok"]:
+        statuses = await _statuses(request, db)
+        projections = {
+            "ok": all(
+                s.error is None and s.lag_events <= settings.readiness_max_lag_events
+                for s in statuses
+            ),
+            "max_lag_events": max((s.lag_events for s in statuses), default=0),
+            "failed": [s.name for s in statuses if s.error is not None],
+        }
+    checks = {"database": database, "broker": broker, "projections": projections}
+    ok = all(check["ok"] for check in checks.values())
+    return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+
+@router.get("/health/db-pool")
+async def db_pool(db: ReadDb) -> dict[str, float]:
+    return db.stats()
+
+
+@router.get("/health/projections")
+async def projections_health(request: Request, db: ReadDb) -> dict[str, Any]:
+    statuses = await _statuses(request, db)
+    return {"projections": [status.as_dict() for status in statuses]}
+
+
+@router.get("/metrics", include_in_schema=False)
+async def prometheus(request: Request, db: ReadDb) -> Response:
+    for measure, value in db.stats().items():
+        metrics.DB_POOL.labels(measure).set(value)
+    for status in await _statuses(request, db):
+        metrics.PROJECTION_LAG_EVENTS.labels(status.name).set(status.lag_events)
+        metrics.PROJECTION_LAG_SECONDS.labels(status.name).set(status.lag_seconds)
+        metrics.PROJECTION_FAILED.labels(status.name).set(1 if status.error else 0)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""Subcommands of the `relivchats` console script (see cli/main.py)."""

@@ -1,0 +1,50 @@
+"""`relivchats projections status|rebuild NAME`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+import orjson
+
+from relivchats.projections.projector import connect
+from relivchats.projections.rebuild import rebuild
+from relivchats.projections.registry import all_projections, projection_named
+from relivchats.projections.status import projection_statuses
+from relivchats.settings import get_settings
+
+
+def register(subcommands: Any) -> None:
+    group = subcommands.add_parser("projections", help="inspect or rebuild read models")
+    actions = group.add_subparsers(dest="action", required=True)
+    status = actions.add_parser("status", help="position, lag and last error per projection")
+    status.set_defaults(handler=show_status)
+    rebuilder = actions.add_parser("rebuild", help="replay from the first event, then switch")
+    rebuilder.add_argument("name", help="projection name, or 'all'")
+    rebuilder.set_defaults(handler=run_rebuild)
+
+
+def show_status(_: argparse.Namespace) -> int:
+    async def fetch() -> list[dict[str, object]]:
+        conn = await connect(get_settings().database_url)
+        try:
+            names = [p.name for p in all_projections()]
+            return [s.as_dict() for s in await projection_statuses(conn, names)]
+        finally:
+            await conn.close()
+
+    print(orjson.dumps(asyncio.run(fetch()), option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def run_rebuild(arguments: argparse.Namespace) -> int:
+    chosen = all_projections() if arguments.name == "all" else [projection_named(arguments.name)]
+    dsn = get_settings().database_url
+    for projection in chosen:
+        result = asyncio.run(rebuild(dsn, projection, switch=True, progress=True))
+        print(
+            f"{result.projection}: {result.events} events to position {result.position}"
+            f" in {result.seconds:.2f} s ({result.events_per_second:,.0f} events/s)"
+        )
+    return 0

@@ -1,0 +1,31 @@
+"""Optimistic concurrency: on a version conflict, reload and decide again."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from relivchats.adapters.eventstore import VersionConflict
+from relivchats.domain.errors import Busy
+
+T = TypeVar("T")
+
+BASE_BACKOFF_S = 0.005
+MAX_BACKOFF_S = 0.2
+
+
+def with_retries(attempt: Callable[[], T], max_attempts: int = 8) -> T:
+    """Run `attempt` (load, decide, append) until it appends without a conflict.
+
+    The duplicate key *is* the concurrency control: another writer got there first, so the
+    state we decided on is stale. Full jitter keeps colliding writers from colliding again.
+    """
+    for attempt_number in range(max_attempts):
+        try:
+            return attempt()
+        except VersionConflict:
+            ceiling = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2**attempt_number)
+            time.sleep(random.uniform(0, ceiling))  # noqa: S311 (jitter, not security)
+    raise Busy("too many concurrent changes; please try again", attempts=max_attempts)

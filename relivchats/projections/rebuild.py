@@ -1,0 +1,133 @@
+"""Rebuild a projection from the first event, blue-green.
+
+The replay writes into a shadow schema holding empty copies of the projection's tables (the
+handlers' unqualified table names resolve there through `search_path`), while the live copy keeps
+serving. The switch then locks the live checkpoint row (live batches update it first, so they
+wait), catches up with the log, swaps the tables in and moves the checkpoint, in one transaction.
+Read tables therefore must not own sequences (no serial columns): their keys come from events.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import asyncpg
+from tqdm import tqdm
+
+from relivchats.projections import eventlog
+from relivchats.projections.base import Projection
+from relivchats.projections.projector import connect
+
+REBUILD_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    projection: str
+    events: int
+    position: int
+    seconds: float
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def shadow_schema(projection: Projection) -> str:
+    return f"rebuild_{projection.name}"
+
+
+async def rebuild(
+    dsn: str, projection: Projection, *, switch: bool = True, progress: bool = False
+) -> RebuildResult:
+    """Replay every event into fresh tables; with `switch`, make them the live ones."""
+    conn = await connect(dsn)
+    try:
+        await _prepare_shadow(conn, projection)
+        started = time.perf_counter()
+        head = await eventlog.head_position(conn)
+        total = await _count_events(conn, projection, head)
+        with tqdm(total=total, disable=not progress, unit="ev", desc=projection.name) as bar:
+            applied = await _replay(conn, projection, 0, head, bar)
+            if switch:
+                async with conn.transaction():
+                    head, caught_up = await _switch(conn, projection, head, bar)
+                    applied += caught_up
+        return RebuildResult(projection.name, applied, head, time.perf_counter() - started)
+    finally:
+        await conn.close()
+
+
+async def differences(dsn: str, projection: Projection) -> dict[str, int]:
+    """Rows that differ, per table, between the live tables and a fresh (unswitched) rebuild."""
+    await rebuild(dsn, projection, switch=False)
+    conn = await connect(dsn)
+    shadow = shadow_schema(projection)
+    try:
+        found = {}
+        for table in projection.tables:
+            found[table] = await conn.fetchval(
+                f"SELECT count(*) FROM ((TABLE public.{table} EXCEPT ALL TABLE {shadow}.{table})"
+                f" UNION ALL (TABLE {shadow}.{table} EXCEPT ALL TABLE public.{table})) AS d"
+            )
+        await conn.execute(f"DROP SCHEMA {shadow} CASCADE")
+        return found
+    finally:
+        await conn.close()
+
+
+async def _prepare_shadow(conn: asyncpg.Connection, projection: Projection) -> None:
+    shadow = shadow_schema(projection)
+    await conn.execute(f"DROP SCHEMA IF EXISTS {shadow} CASCADE; CREATE SCHEMA {shadow}")
+    for table in projection.tables:
+        await conn.execute(f"CREATE TABLE {shadow}.{table} (LIKE public.{table} INCLUDING ALL)")
+    await conn.execute(f"SET search_path = {shadow}, public")
+
+
+async def _count_events(conn: asyncpg.Connection, projection: Projection, head: int) -> int:
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM relivchats_events WHERE topic = ANY($1::text[])"
+        " AND notification_id <= $2",
+        list(projection.topics),
+        head,
+    )
+    return count
+
+
+async def _replay(
+    conn: asyncpg.Connection, projection: Projection, after: int, upto: int, bar: tqdm[None]
+) -> int:
+    applied = 0
+    while rows := await eventlog.read_rows(conn, after, upto, projection.topics, REBUILD_BATCH):
+        batch = [eventlog.decode(row) for row in rows]
+        async with conn.transaction():
+            await projection.apply(conn, batch)
+        after = batch[-1].position
+        applied += len(batch)
+        bar.update(len(batch))
+    return applied
+
+
+async def _switch(
+    conn: asyncpg.Connection, projection: Projection, replayed_upto: int, bar: tqdm[None]
+) -> tuple[int, int]:
+    await eventlog.ensure_checkpoint(conn, projection.name)
+    await conn.execute(
+        "SELECT 1 FROM projection_positions WHERE name = $1 FOR UPDATE", projection.name
+    )
+    head = await eventlog.head_position(conn)
+    caught_up = await _replay(conn, projection, replayed_upto, head, bar)
+    shadow = shadow_schema(projection)
+    for table in projection.tables:
+        await conn.execute(
+            f"DROP TABLE public.{table}; ALTER TABLE {shadow}.{table} SET SCHEMA public"
+        )
+    await conn.execute(f"DROP SCHEMA {shadow}")
+    await conn.execute(
+        "UPDATE projection_positions SET position = $2, error = NULL, failed_position = NULL,"
+        " failed_topic = NULL, failed_at = NULL, updated_at = clock_timestamp() WHERE name = $1",
+        projection.name,
+        head,
+    )
+    return head, caught_up
