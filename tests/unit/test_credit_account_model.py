@@ -11,7 +11,6 @@ subclass `CreditLedgerMachine` and append there instead.
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -51,7 +50,6 @@ class CreditLedgerMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.ids = (uuid.UUID(int=n) for n in itertools.count(1))
         self.clock = START
         self.events: list[CreditEvent] = []
         self.account: CreditAccount | None = None
@@ -62,7 +60,7 @@ class CreditLedgerMachine(RuleBasedStateMachine):
         self.outcomes: dict[uuid.UUID, str] = {}
         self.credited: dict[uuid.UUID, int] = {}
         self.reversed: set[uuid.UUID] = set()
-        self.run(partial(rules.open_account, user_id=next(self.ids)))
+        self.run(partial(rules.open_account, user_id=uuid.uuid4()))
 
     def record(self, new_events: list[CreditEvent]) -> None:
         self.events.extend(new_events)
@@ -75,7 +73,8 @@ class CreditLedgerMachine(RuleBasedStateMachine):
         self.record(new_events)
         self.delivered.append(command)
         if before is not None and not reversal:
-            # Our own actions never take available below zero, nor lower it once a reversal has.
+            # Our own actions never take available below zero, nor lower it further once a
+            # reversal has.
             assert self.now.available >= min(0, before.available)
         return new_events
 
@@ -86,7 +85,7 @@ class CreditLedgerMachine(RuleBasedStateMachine):
 
     @rule(target=orders, coins=st.sampled_from([400, 850, 1600]))
     def purchase(self, coins: int) -> uuid.UUID:
-        order_id = next(self.ids)
+        order_id = uuid.uuid4()
         self.run(partial(rules.purchase, order_id=order_id, coins=coins))
         self.balance += coins
         self.credited[order_id] = coins
@@ -94,7 +93,7 @@ class CreditLedgerMachine(RuleBasedStateMachine):
 
     @rule(target=reservations, amount=st.integers(1, 450), minutes=st.integers(1, 30))
     def reserve(self, amount: int, minutes: int) -> uuid.UUID:
-        reservation_id, job_id = next(self.ids), next(self.ids)
+        reservation_id, job_id = uuid.uuid4(), uuid.uuid4()
         expires_at = self.clock + timedelta(minutes=minutes)
         command = partial(
             rules.reserve,
@@ -160,7 +159,7 @@ class CreditLedgerMachine(RuleBasedStateMachine):
     @rule(amount=st.integers(-100, 100).filter(bool))
     def adjust(self, amount: int) -> None:
         command = partial(
-            rules.adjust, adjustment_id=next(self.ids), amount=amount, reason="test", actor="op"
+            rules.adjust, adjustment_id=uuid.uuid4(), amount=amount, reason="test", actor="op"
         )
         if amount < 0 and -amount > self.now.available:
             with pytest.raises(InsufficientFunds):
