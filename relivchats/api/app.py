@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
+
 from relivchats import __version__
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import AsyncEventStore, EventStore

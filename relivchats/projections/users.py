@@ -15,12 +15,12 @@ class UsersProjection:
     topics: ClassVar[tuple[str, ...]] = topics_of(UserRegistered, UserDeletionRequested)
     tables: ClassVar[tuple[str, ...]] = ("users",)
 
+    # Plain INSERT, no ON CONFLICT: applying an event twice must fail loudly, not hide.
     async def apply(self, conn: asyncpg.Connection, batch: list[Envelope]) -> None:
         registered = [e for e in batch if isinstance(e.event, UserRegistered)]
         if registered:
             await conn.executemany(
-                "INSERT INTO users (user_id, registered_at, position) VALUES ($1, $2, $3)"
-                " ON CONFLICT (user_id) DO NOTHING",
+                "INSERT INTO users (user_id, registered_at, position) VALUES ($1, $2, $3)",
                 [(e.event.originator_id, e.event.timestamp, e.position) for e in registered],
             )
         for envelope in batch:

@@ -1,0 +1,106 @@
+"""WhatsApp's own lines in an export: system notices to drop, placeholders to classify.
+
+iOS writes system notices ("Alice added Bob", the end-to-end encryption notice) as messages from
+the chat's name, with an invisible left-to-right mark (U+200E) before the text. whatstk would keep
+them as messages, and a group's name would become a participant, so we drop those lines from the
+raw text (where the mark is still visible) before whatstk cleans it away. Android writes notices
+without a sender; whatstk already drops them.
+
+Media placeholders, deletion notices and call notices stay messages (someone did send something),
+but are classified so that statistics count them and take no words from them. All matching runs
+as whole-text or whole-column regular expressions, never a Python loop per message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from relivchats.domain.uploads import MessageKind
+
+_SYSTEM_PHRASES = "|".join(
+    (
+        r"end-to-end encrypt",
+        r"created (?:the )?group",
+        r" (?:added|removed) ",
+        r" left$",
+        r"joined using (?:this group's|a group|an) invite link",
+        r"You joined",
+        r"changed (?:the subject|the group name|this group's icon|the group description)",
+        r"changed (?:this group's|the group|their|the) (?:settings|phone number)",
+        r"deleted this group's icon",
+        r"security code (?:with [^\n]+ )?changed",
+        r"now an admin",
+        r"disappearing messages",
+        r"This chat is with a business account",
+        r" pinned a message",
+    )
+)
+# Only lines whose text starts with the mark are candidates, so a person writing "I left" stays.
+_IOS_SYSTEM_LINE = re.compile(
+    r"^\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e(?:[^\n]*?(?:" + _SYSTEM_PHRASES + r"))[^\n]*\n?",
+    re.MULTILINE,
+)
+# Older exports and some tools lose the mark; this notice is unmistakable without it.
+_ENCRYPTION_NOTICE_LINE = re.compile(
+    r"^\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e?Messages (?:and calls are|to this (?:group|chat) "
+    r"are now secured with) end-to-end encrypt[^\n]*\n?",
+    re.MULTILINE,
+)
+# Android since 2023 appends this to an edited message's text; it is not something anyone wrote.
+_EDITED_MARKER = re.compile(r"[ \u200e]*<This message was edited>(?=\n|\Z)")
+# The invisible formatting characters whatstk removes before matching headers (see its parser).
+_INVISIBLE_MARKS = re.compile("[\u200b\u202a\u202b\u202c\u202d\u202e\u200e\u200f\u00ad]")
+
+_MEDIA = re.compile(
+    r"<[^<>\n]*omitted>"
+    r"|(?:image|video|audio|sticker|GIF|document|Contact card|voice message|video note"
+    r"|view once (?:photo|video|voice message)) omitted"
+    r"|[^\n]+ document omitted"
+    r"|<attached: [^>\n]+>.*"
+    r"|[^\n]+ \(file attached\)(?:\n.*)?",
+    re.IGNORECASE | re.DOTALL,
+)
+_DELETED = re.compile(
+    r"(?:This message was deleted|You deleted this message)(?: by [^\n]+)?\.?",
+    re.IGNORECASE,
+)
+_CALL = re.compile(
+    r"(?:missed |silenced )?(?:group )?(?:voice|video) call(?:[,.•] [^\n]{0,40})?",
+    re.IGNORECASE,
+)
+
+
+def without_system_lines(raw_text: str) -> str:
+    """`raw_text` less iOS system notices and Android's edit markers."""
+    text = _IOS_SYSTEM_LINE.sub("", raw_text)
+    text = _ENCRYPTION_NOTICE_LINE.sub("", text)
+    return _EDITED_MARKER.sub("", text)
+
+
+def cleaned_like_whatstk(text: str) -> str:
+    """The text as whatstk will see it: invisible marks gone, compatibility forms folded (NFKC).
+
+    Header detection must look at exactly what whatstk matches, e.g. iOS's U+202F before "PM"
+    becomes a plain space here.
+    """
+    return unicodedata.normalize("NFKC", _INVISIBLE_MARKS.sub("", text))
+
+
+def classify(texts: Sequence[str]) -> npt.NDArray[np.int8]:
+    """`MessageKind` of each message text, as an int8 column."""
+    column = pd.Series(texts, dtype=object)
+    media = column.str.fullmatch(_MEDIA).to_numpy(dtype=bool)
+    deleted = column.str.fullmatch(_DELETED).to_numpy(dtype=bool)
+    call = column.str.fullmatch(_CALL).to_numpy(dtype=bool)
+    kinds = np.select(
+        [deleted, media, call],
+        [MessageKind.DELETED, MessageKind.MEDIA, MessageKind.CALL],
+        default=MessageKind.TEXT,
+    )
+    return kinds.astype(np.int8)

@@ -1,0 +1,121 @@
+"""Shared fixtures: a throw-away PostgreSQL database per test session, the app, the projector.
+
+Integration and e2e tests run against the real PostgreSQL and Redis on 127.0.0.1 (`make test`
+starts them when absent). Each session creates its own database and drops it at the end. Tests
+isolate themselves by using fresh ids (new subjects, new orders), never by truncating tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from relivchats.adapters.eventstore import EventStore
+from relivchats.adapters.identity import mint_local_token
+from relivchats.schema import create_database, drop_database, migrate
+from relivchats.settings import Settings
+
+POSTGRES_ROOT = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256"
+
+
+@contextlib.contextmanager
+def throwaway_database() -> Iterator[str]:
+    url = f"{POSTGRES_ROOT}/relivchats_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    create_database(url)
+    migrate(url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with throwaway_database() as url:
+        yield url
+
+
+@pytest.fixture
+def private_database_url() -> Iterator[str]:
+    """A database no session-wide projector touches: for tests that run their own processes."""
+    with throwaway_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        redis_url="redis://127.0.0.1:6379/15",
+        jwt_secret=TEST_SECRET,
+        jwt_jwks_url=None,
+        log_level="WARNING",
+        data_dir=os.path.join(tempfile.gettempdir(), f"relivchats-test-{os.getpid()}"),
+    )
+
+
+@pytest.fixture(scope="session")
+def store(settings: Settings) -> Iterator[EventStore]:
+    event_store = EventStore(settings)
+    yield event_store
+    event_store.close()
+
+
+@pytest.fixture(scope="session")
+def token_for(settings: Settings) -> Callable[..., str]:
+    def mint(subject: str, **options: Any) -> str:
+        return mint_local_token(
+            TEST_SECRET,
+            subject,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            **options,
+        )
+
+    return mint
+
+
+@pytest.fixture
+def subject() -> str:
+    """A fresh identity-provider subject, so every test owns its own user."""
+    return f"user-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    from relivchats.api.app import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def projector(settings: Settings) -> AsyncIterator[Any]:
+    """Every registered projection, running in the test session's event loop."""
+    from relivchats.projections.projector import Projector
+    from relivchats.projections.registry import all_projections
+
+    running = Projector(settings.database_url, all_projections(), poll_interval=0.05)
+    task = asyncio.create_task(running.run())
+    yield running
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
