@@ -372,7 +372,7 @@ FRIENDSHIP = Category(
             "friendship_support_dynamics",
             "Support Dynamics",
             "🤲",
-            "How you support each other in hard times and good ones, and whether it goes both ways.",
+            "How you support each other in hard times and good ones, and whether it is mutual.",
             "help, advice, what should I do, stressed, exam, interview, proud of you, congrats, "
             "you got this, need to talk, call, rough day, tension mat le",
             (*_BALANCE, "participants.questions", "participants.avg_response_time"),
@@ -383,10 +383,12 @@ FRIENDSHIP = Category(
             reciprocity: balanced, leaning one way, or one-sided, remembering that support can
             be balanced over time even when a single crisis is not. Suggest how the one who
             gives more could ask for support, and how the other could offer it.""",
-            support_given=per_person(support_types=listing(choice(*SUPPORT_KINDS), 0, 4),
-                                     note=text()),
-            reciprocity=record(balance=choice("balanced", "leans_one_way", "one_sided"),
-                               summary=text()),
+            support_given=per_person(
+                support_types=listing(choice(*SUPPORT_KINDS), 0, 4), note=text()
+            ),
+            reciprocity=record(
+                balance=choice("balanced", "leans_one_way", "one_sided"), summary=text()
+            ),
         ),
         _insight(
             "friendship_vitality",
@@ -488,8 +490,13 @@ WORKPLACE = Category(
             "How clearly and responsively the team communicates, and where messages get lost.",
             "deadline, update, status, asap, please, clarify, meeting, call, eod, follow up, "
             "ping, noted, will do, can you",
-            (*_BALANCE, "participants.avg_response_time", "participants.questions",
-             "weekday_distribution", "hourly_distribution"),
+            (
+                *_BALANCE,
+                "participants.avg_response_time",
+                "participants.questions",
+                "weekday_distribution",
+                "hourly_distribution",
+            ),
             """Evaluate communication in this work chat. Judge clarity: are requests specific,
             with owners and deadlines, or vague and repeated? Describe each person's style and
             responsiveness, noting that response time matters more during working hours. Find
@@ -525,8 +532,12 @@ WORKPLACE = Category(
             "Respect, boundaries and stress in your working relationships.",
             "thanks, great job, appreciate, sorry to bother, weekend, late, urgent, overtime, "
             "stressed, tired, leave, sick, boundaries, pressure",
-            ("hourly_distribution", "weekday_distribution", "participants.avg_response_time",
-             "top_emoji"),
+            (
+                "hourly_distribution",
+                "weekday_distribution",
+                "participants.avg_response_time",
+                "top_emoji",
+            ),
             """Assess the health of these working relationships. Look for respect markers
             (thanks, credit, courtesy, acknowledging effort) and stress signals (urgency,
             pressure, frustration, apologies for delays, talk of exhaustion). Use the hourly and
@@ -541,3 +552,107 @@ WORKPLACE = Category(
         ),
     ),
 )
+
+CATEGORIES: tuple[Category, ...] = (ROMANTIC, FRIENDSHIP, FAMILY, WORKPLACE)
+INSIGHT_TYPES: dict[str, InsightType] = {
+    insight.slug: insight for category in CATEGORIES for insight in category.insight_types
+}
+_CATEGORY_OF = {
+    insight.slug: category for category in CATEGORIES for insight in category.insight_types
+}
+
+
+def category(slug: str) -> Category:
+    for candidate in CATEGORIES:
+        if candidate.slug == slug:
+            return candidate
+    raise NotFound(f"no category {slug!r}", category=slug)
+
+
+def insight_type(slug: str) -> InsightType:
+    try:
+        return INSIGHT_TYPES[slug]
+    except KeyError:
+        raise NotFound(f"no insight type {slug!r}", insight_type=slug) from None
+
+
+def category_of(insight_slug: str) -> Category:
+    return _CATEGORY_OF[insight_type(insight_slug).slug]
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def validate_insight(type_slug: str, data: object) -> list[str]:
+    """Every way `data` breaks the insight type's output schema; empty when it is acceptable."""
+    return schema_problems(insight_type(type_slug).output_schema, data)
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "number": (int, float),
+    "integer": (int,),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+def schema_problems(schema: JsonSchema, data: object, path: str = "$") -> list[str]:
+    """Check `data` against the JSON Schema subset the catalogue uses (see the module docstring)."""
+    expected = schema.get("type")
+    if expected is not None and not _has_json_type(data, expected):
+        return [f"{path}: expected {expected}, got {type(data).__name__}"]
+    problems: list[str] = []
+    if "enum" in schema and data not in schema["enum"]:
+        problems.append(f"{path}: {data!r} is not one of {schema['enum']}")
+    if isinstance(data, str) and len(data) < schema.get("minLength", 0):
+        problems.append(f"{path}: shorter than {schema['minLength']} characters")
+    if isinstance(data, int | float) and not isinstance(data, bool):
+        problems.extend(_range_problems(schema, data, path))
+    if isinstance(data, dict):
+        problems.extend(_object_problems(schema, data, path))
+    if isinstance(data, list):
+        problems.extend(_array_problems(schema, data, path))
+    return problems
+
+
+def _has_json_type(data: object, expected: str) -> bool:
+    if isinstance(data, bool) and expected in ("number", "integer"):
+        return False  # JSON has no 1 == true
+    return isinstance(data, _JSON_TYPES[expected])
+
+
+def _range_problems(schema: JsonSchema, value: float, path: str) -> list[str]:
+    problems = []
+    if "minimum" in schema and value < schema["minimum"]:
+        problems.append(f"{path}: {value} is below the minimum {schema['minimum']}")
+    if "maximum" in schema and value > schema["maximum"]:
+        problems.append(f"{path}: {value} is above the maximum {schema['maximum']}")
+    return problems
+
+
+def _object_problems(schema: JsonSchema, data: dict[Any, Any], path: str) -> list[str]:
+    properties: dict[str, JsonSchema] = schema.get("properties", {})
+    problems = [
+        f"{path}: missing {name!r}" for name in schema.get("required", ()) if name not in data
+    ]
+    if schema.get("additionalProperties") is False:
+        problems += [f"{path}: unexpected {key!r}" for key in data if key not in properties]
+    for name, value in data.items():
+        if name in properties:
+            problems += schema_problems(properties[name], value, f"{path}.{name}")
+    return problems
+
+
+def _array_problems(schema: JsonSchema, data: list[Any], path: str) -> list[str]:
+    problems = []
+    if len(data) < schema.get("minItems", 0):
+        problems.append(f"{path}: needs at least {schema['minItems']} items, has {len(data)}")
+    if "maxItems" in schema and len(data) > schema["maxItems"]:
+        problems.append(f"{path}: allows at most {schema['maxItems']} items, has {len(data)}")
+    if "items" in schema:
+        for position, item in enumerate(data):
+            problems += schema_problems(schema["items"], item, f"{path}[{position}]")
+    return problems

@@ -1,8 +1,8 @@
 """Grouping a chat's messages into retrieval chunks (product spec §6).
 
-Messages are taken in the order given (the export's order, which is chronological) and packed into
-chunks of about `min_tokens`-`max_tokens` estimated tokens (characters / 4). A chunk that has reached
-`min_tokens` closes at the first silence longer than `silence`, so a chunk tends to hold one
+Messages are taken in the order given (the export's order, which is chronological) and packed
+into chunks of about `min_tokens`-`max_tokens` estimated tokens (characters / 4). A chunk that has
+reached `min_tokens` closes at the first silence longer than `silence`, so a chunk tends to hold one
 conversation. `max_tokens` is a hard ceiling: a message too big for any chunk is cut into pieces.
 Neighbouring chunks share a short tail of messages (`overlap_tokens`) so that an exchange that
 straddles a boundary can still be retrieved whole.
