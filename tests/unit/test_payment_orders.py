@@ -175,7 +175,7 @@ def test_failure_after_capture_changes_nothing() -> None:
 
 
 def test_every_payment_event_has_a_unique_stable_topic() -> None:
-    classes = [
+    classes: list[type[Event]] = [
         payments.OrderCreated,
         payments.OrderPaid,
         payments.OrderFailed,

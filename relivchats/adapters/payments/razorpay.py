@@ -152,7 +152,9 @@ def _json_object(body: str) -> dict[str, Any]:
 
 
 def _read_event(event_id: str, document: dict[str, Any]) -> ProviderEvent:
-    event_type = str(document.get("event", ""))
+    event_type = document.get("event")
+    if not isinstance(event_type, str) or not event_type:
+        raise InvalidWebhook("razorpay webhook names no event")
     payment = _entity(document, "payment")
     order = _entity(document, "order")
     refund = _entity(document, "refund")
