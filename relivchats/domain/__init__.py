@@ -1,5 +1,8 @@
-"""Pure domain model: aggregates, events, rules and errors. Imports nothing of ours but `domain`."""
+"""Pure domain model: aggregates, events, rules and errors. Imports nothing of ours but `domain`.
 
-from relivchats.domain import users
+Importing this package imports every event class, which registers its stored TOPIC.
+"""
 
-__all__ = ["users"]
+from relivchats.domain import credits, users
+
+__all__ = ["credits", "users"]
