@@ -21,12 +21,20 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from relivchats.domain.errors import Conflict
+from relivchats.domain.errors import Conflict, NotFound
 from relivchats.domain.events import Event, deterministic_id, fold, next_event_fields
 from relivchats.domain.packages import CoinPackage
 
 # Each provider charges one currency: Razorpay INR (paise), Stripe USD (cents).
 CURRENCY_BY_PROVIDER: dict[str, str] = {"razorpay": "INR", "stripe": "USD"}
+
+
+def order_price(package: CoinPackage, provider: str) -> tuple[int, str]:
+    """What `provider` charges for `package`: (amount in minor units, currency)."""
+    currency = CURRENCY_BY_PROVIDER.get(provider)
+    if currency is None:
+        raise NotFound(f"no payment provider {provider!r}", provider=provider)
+    return package.price_in(currency), currency
 
 
 def order_id_for(user_id: UUID, idempotency_key: str) -> UUID:
@@ -239,14 +247,14 @@ def create(
 ) -> list[Event]:
     if replayed_order(state, fingerprint) is not None:
         return []
-    currency = CURRENCY_BY_PROVIDER[provider]
+    amount_minor, currency = order_price(package, provider)
     created = OrderCreated(
         **next_event_fields(order_id, 0),
         user_id=user_id,
         package_id=package.id,
         coins=package.coins,
         provider=provider,
-        amount_minor=package.price_in(currency),
+        amount_minor=amount_minor,
         currency=currency,
         request_fingerprint=fingerprint,
         provider_order_id=provider_order_id,

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stripe import WebhookSignature
 
 from relivchats.adapters.payments import (
@@ -343,3 +345,36 @@ def test_sandbox_orders_are_deterministic_and_local() -> None:
         first = sandbox.create_order(ORDER_ID, 999, "USD", {})
         assert sandbox.create_order(ORDER_ID, 999, "USD", {}) == first
         assert first != sandbox.create_order(uuid.uuid4(), 999, "USD", {})
+
+
+def test_non_ascii_signature_is_an_invalid_signature(parser: tuple[str, PaymentProvider]) -> None:
+    scheme, provider = parser
+    delivery = signed_webhook(scheme, EventKind.CAPTURED, PAYMENT, secret=WEBHOOK_SECRET)
+    forged = {k: ("t=1,v1=é" if "ignature" in k else v) for k, v in delivery.headers.items()}
+    with pytest.raises(InvalidSignature):
+        provider.parse_webhook(delivery.body, forged)
+
+
+def test_empty_razorpay_secret_verifies_nothing() -> None:
+    provider = RazorpayProvider(key_id="k", key_secret="s", webhook_secret="")
+    delivery = signed_webhook("razorpay", EventKind.CAPTURED, PAYMENT, secret="")
+    with pytest.raises(InvalidSignature):
+        provider.parse_webhook(delivery.body, delivery.headers)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    body=st.binary(max_size=300),
+    signature=st.text(max_size=80),
+    scheme=st.sampled_from(SCHEMES),
+)
+def test_garbage_deliveries_only_ever_fail_as_invalid_webhooks(
+    body: bytes, signature: str, scheme: str
+) -> None:
+    headers = {
+        "Stripe-Signature": signature,
+        "X-Razorpay-Signature": signature,
+        "X-Razorpay-Event-Id": "e",
+    }
+    with pytest.raises(InvalidWebhook):
+        webhook_parser(scheme, real=True).parse_webhook(body, headers)

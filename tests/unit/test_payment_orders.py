@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from relivchats.adapters.eventstore import build_mapper
 from relivchats.domain import payments
 from relivchats.domain.errors import Conflict, NotFound
 from relivchats.domain.events import EVENT_CLASSES, Event, fold
@@ -59,14 +60,17 @@ def test_catalogue_matches_the_product_spec() -> None:
     assert [p.id for p in active_packages()] == ["starter", "popular", "pro"]
 
 
-def test_unknown_package_or_currency_is_not_found() -> None:
+def test_unknown_package_currency_or_provider_is_not_found() -> None:
     with pytest.raises(NotFound):
         package_by_id("platinum")
     with pytest.raises(NotFound):
         POPULAR.price_in("EUR")
+    with pytest.raises(NotFound):
+        payments.order_price(POPULAR, "paypal")
 
 
 def test_order_is_priced_in_the_provider_currency() -> None:
+    assert payments.order_price(POPULAR, "stripe") == (999, "USD")
     assert (new_order(provider="razorpay").amount_minor, new_order().currency) == (PRICE, "INR")
     stripe_order = new_order(provider="stripe")
     assert (stripe_order.amount_minor, stripe_order.currency) == (999, "USD")
@@ -248,3 +252,29 @@ def test_any_delivery_order_credits_at_most_once_and_nets_to_the_status(
         OrderStatus.PARTIALLY_REFUNDED: set(range(850)),
     }.get(order.status, {0})
     assert net in expected_net
+
+
+def test_payment_events_survive_the_event_store_mapper() -> None:
+    order = new_order()
+    events = payments.create(
+        None,
+        order_id=order.id,
+        user_id=USER,
+        package=POPULAR,
+        provider="razorpay",
+        fingerprint=order.request_fingerprint,
+        provider_order_id=order.provider_order_id,
+    )
+    for step in (capture, lambda o: mark_refunded(o, total_refunded_minor=1), mark_disputed):
+        decision = step(order)
+        events += decision.events
+        order = decision.order
+    events += capture(new_order(), amount=1).events + mark_failed(new_order(), reason="x").events
+    events += payments.receive_webhook(
+        None, provider="razorpay", provider_event_id="e", event_type="t", provider_order_id=None
+    )
+    mapper = build_mapper()
+    for event in events:
+        stored = mapper.to_stored_event(event)
+        assert stored.topic == type(event).TOPIC
+        assert mapper.to_domain_event(stored) == event

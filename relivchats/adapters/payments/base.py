@@ -91,6 +91,14 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def signature_header(headers: Mapping[str, str], name: str) -> str:
+    """The signature header, present and ASCII: HMAC comparison refuses anything else."""
+    value = header(headers, name)
+    if not value or not value.isascii():
+        raise InvalidSignature(f"missing or malformed {name}")
+    return value
+
+
 def decode_body(raw_body: bytes) -> str:
     """Both providers sign the UTF-8 text of the body; bytes that are not UTF-8 were not signed."""
     try:

@@ -29,6 +29,7 @@ from relivchats.adapters.payments.base import (
     ProviderUnavailable,
     decode_body,
     header,
+    signature_header,
 )
 
 DEFAULT_BASE_URL = "https://api.razorpay.com"
@@ -128,9 +129,9 @@ def parse_razorpay_webhook(
 ) -> ProviderEvent:
     """Verify `X-Razorpay-Signature` over the raw body, then read the event."""
     body = decode_body(raw_body)
-    signature = header(headers, "x-razorpay-signature")
-    if not signature:
-        raise InvalidSignature("missing X-Razorpay-Signature")
+    signature = signature_header(headers, "X-Razorpay-Signature")
+    if not webhook_secret:
+        raise InvalidSignature("no Razorpay webhook secret is configured")  # "" would sign anything
     try:
         razorpay.Utility().verify_webhook_signature(body, signature, webhook_secret)
     except razorpay.errors.SignatureVerificationError as error:

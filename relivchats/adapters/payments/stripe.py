@@ -24,7 +24,7 @@ from relivchats.adapters.payments.base import (
     ProviderRejected,
     ProviderUnavailable,
     decode_body,
-    header,
+    signature_header,
 )
 
 DEFAULT_BASE_URL = "https://api.stripe.com"
@@ -94,7 +94,10 @@ def parse_stripe_webhook(
     body = decode_body(raw_body)
     try:
         event = stripe.Webhook.construct_event(
-            body, header(headers, "stripe-signature"), webhook_secret, SIGNATURE_TOLERANCE_S
+            body,
+            signature_header(headers, "Stripe-Signature"),
+            webhook_secret,
+            SIGNATURE_TOLERANCE_S,
         )
     except stripe.SignatureVerificationError as error:
         raise InvalidSignature("stripe signature does not verify") from error
