@@ -29,9 +29,10 @@ from relivchats.domain.uploads import NotAChatExport, ParsedChat
 
 def parse_chat_text(text: str) -> ParsedChat:
     """Parse the decoded text of a WhatsApp export; `NotAChatExport` if it holds no messages."""
-    text = cleaned_like_whatstk(without_system_lines(text))
+    # The leading newline lets line-anchored patterns, ours and whatstk's, match the first line.
+    text = cleaned_like_whatstk(without_system_lines("\n" + text))
     header = detect_header_format(text)
-    return _parsed_chat_from(_messages_frame("\n" + text, header))
+    return _parsed_chat_from(_messages_frame(text, header))
 
 
 def warm_up() -> None:
@@ -47,7 +48,6 @@ def _whatstk_reader() -> Any:
 
 
 def _messages_frame(text: str, header: HeaderFormat) -> pd.DataFrame:
-    """`text` starts with a newline, so the line-anchored header format matches its first line."""
     from whatstk.utils.exceptions import HFormatError
 
     whatstk = _whatstk_reader()
@@ -69,7 +69,7 @@ def _messages_frame(text: str, header: HeaderFormat) -> pd.DataFrame:
 
 def _parsed_chat_from(frame: pd.DataFrame) -> ParsedChat:
     times = frame["date"].to_numpy(dtype="datetime64[s]")
-    # Phones with a wrong clock can write a message out of order; sort, keeping export order on ties.
+    # A phone with a wrong clock writes messages out of order; a stable sort keeps ties as written.
     order = np.argsort(times, kind="stable")
     senders = frame["username"].to_numpy(dtype=object)[order]
     sender_codes, participants = pd.factorize(senders)
