@@ -61,7 +61,11 @@ class GuardedSession(requests.Session):
         kwargs.setdefault("timeout", self.timeout_s)
         try:
             response = super().request(method, url, **kwargs)
-        except (requests.Timeout, requests.ConnectionError) as error:
+        except (
+            requests.Timeout,
+            requests.ConnectionError,
+            requests.exceptions.RetryError,
+        ) as error:
             raise ProviderUnavailable(f"razorpay unreachable: {type(error).__name__}") from error
         _raise_for_status(response)
         return response
