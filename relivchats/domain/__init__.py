@@ -3,6 +3,6 @@
 Importing this package imports every event class, which registers its stored TOPIC.
 """
 
-from relivchats.domain import credits, users
+from relivchats.domain import credits, payments, users
 
-__all__ = ["credits", "users"]
+__all__ = ["credits", "payments", "users"]
