@@ -1,0 +1,168 @@
+"""Chunk vectors in Qdrant: one collection for every chat, filtered by `chat_id` on every search.
+
+A Qdrant server is used when a URL is given; otherwise Qdrant's embedded local mode keeps the
+collection on disk under `path`. Local mode allows ONE client per path across all processes (a
+second one raises), so the caller must give the local store a single owner: one process that
+indexes and searches on behalf of the others. Filtered search there scans, about 1 s over 50k
+points, which is fine for development and tests but not for production.
+
+Payloads hold ids and metadata only, never message text or names (product spec §7): the text of a
+hit is fetched from the encrypted content store by `chat_id` and `chunk_index`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from qdrant_client import QdrantClient, models
+
+from relivchats.domain.events import deterministic_id
+
+UPSERT_BATCH = 256
+
+
+@dataclass(frozen=True)
+class ChunkVector:
+    """One embedded chunk, ready to store: the vector plus what a search result must show."""
+
+    chunk_index: int
+    vector: Sequence[float]
+    start_time: datetime
+    end_time: datetime
+    message_count: int
+    first_message: int
+    end_message: int
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    chunk_index: int
+    similarity: float
+    start_time: datetime
+    end_time: datetime
+    message_count: int
+    first_message: int
+    end_message: int
+
+
+class VectorStore:
+    def __init__(
+        self,
+        dimension: int,
+        embedder_name: str,
+        *,
+        url: str | None = None,
+        api_key: str | None = None,
+        path: str | None = None,
+        collection: str = "chat_chunks",
+        timeout_s: int = 10,
+    ):
+        if url is None and path is None:
+            raise ValueError("give a Qdrant server url or a local path")
+        self._local = url is None
+        self._client = (
+            QdrantClient(path=path)
+            if url is None
+            else QdrantClient(url=url, api_key=api_key, timeout=timeout_s)
+        )
+        self._collection = collection
+        self._embedder_name = embedder_name
+        try:
+            self._ensure_collection(dimension)
+        except BaseException:
+            self._client.close()  # releases the local store's lock for the next owner
+            raise
+
+    def _ensure_collection(self, dimension: int) -> None:
+        if self._client.collection_exists(self._collection):
+            existing = self._client.get_collection(self._collection).config.params.vectors
+            size = existing.size if isinstance(existing, models.VectorParams) else None
+            if size != dimension:
+                raise ValueError(
+                    f"collection {self._collection!r} holds {size}-d vectors, the embedder makes "
+                    f"{dimension}-d ones: use another collection or re-index"
+                )
+            return
+        self._client.create_collection(
+            self._collection,
+            vectors_config=models.VectorParams(size=dimension, distance=models.Distance.COSINE),
+        )
+        if not self._local:  # local mode ignores payload indexes (and warns about them)
+            self._client.create_payload_index(
+                self._collection, "chat_id", field_schema=models.PayloadSchemaType.KEYWORD
+            )
+
+    def upsert_chunks(self, chat_id: uuid.UUID, chunks: Sequence[ChunkVector]) -> None:
+        """Idempotent: a chunk's point id derives from (chat, index), so re-indexing overwrites."""
+        for start in range(0, len(chunks), UPSERT_BATCH):
+            points = [self._point(chat_id, chunk) for chunk in chunks[start : start + UPSERT_BATCH]]
+            self._client.upsert(self._collection, points=points, wait=True)
+
+    def search(self, chat_id: uuid.UUID, vector: Sequence[float], limit: int = 5) -> list[ChunkHit]:
+        response = self._client.query_points(
+            self._collection,
+            query=list(vector),
+            query_filter=_chat_filter(chat_id),
+            limit=limit,
+            with_payload=True,
+        )
+        return [_hit(point.score, point.payload or {}) for point in response.points]
+
+    def count(self, chat_id: uuid.UUID) -> int:
+        return self._client.count(self._collection, count_filter=_chat_filter(chat_id)).count
+
+    def delete_chat(self, chat_id: uuid.UUID) -> None:
+        self._client.delete(
+            self._collection,
+            points_selector=models.FilterSelector(filter=_chat_filter(chat_id)),
+            wait=True,
+        )
+
+    def healthy(self) -> bool:
+        try:
+            self._client.get_collection(self._collection)
+        except Exception:  # readiness probe: any failure means "not ready"
+            return False
+        return True
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _point(self, chat_id: uuid.UUID, chunk: ChunkVector) -> models.PointStruct:
+        payload = {
+            "chat_id": str(chat_id),
+            "chunk_index": chunk.chunk_index,
+            "start_time": chunk.start_time.isoformat(),
+            "end_time": chunk.end_time.isoformat(),
+            "message_count": chunk.message_count,
+            "first_message": chunk.first_message,
+            "end_message": chunk.end_message,
+            "embedder": self._embedder_name,
+        }
+        return models.PointStruct(
+            id=str(deterministic_id("chunk", chat_id, chunk.chunk_index)),
+            vector=list(chunk.vector),
+            payload=payload,
+        )
+
+
+def _chat_filter(chat_id: uuid.UUID) -> models.Filter:
+    return models.Filter(
+        must=[models.FieldCondition(key="chat_id", match=models.MatchValue(value=str(chat_id)))]
+    )
+
+
+def _hit(score: float, payload: dict[str, Any]) -> ChunkHit:
+    return ChunkHit(
+        chunk_index=payload["chunk_index"],
+        similarity=score,
+        start_time=datetime.fromisoformat(payload["start_time"]),
+        end_time=datetime.fromisoformat(payload["end_time"]),
+        message_count=payload["message_count"],
+        first_message=payload["first_message"],
+        end_message=payload["end_message"],
+    )
