@@ -50,6 +50,7 @@ class GeminiConnection:
     attempts: int = 3  # including the first; the SDK retries RETRYABLE_STATUS and timeouts
     initial_backoff_s: float = 1.0
     max_backoff_s: float = 20.0
+    jitter_s: float = 1.0  # random extra wait per retry, so many workers don't retry in step
 
 
 def make_client(connection: GeminiConnection) -> genai.Client:
@@ -57,6 +58,7 @@ def make_client(connection: GeminiConnection) -> genai.Client:
         attempts=connection.attempts,
         initial_delay=connection.initial_backoff_s,
         max_delay=connection.max_backoff_s,
+        jitter=connection.jitter_s,
         http_status_codes=list(RETRYABLE_STATUS),
     )
     options = types.HttpOptions(
