@@ -81,13 +81,22 @@ class ReservationReleased(CreditEvent):
 
 @dataclass(frozen=True)
 class CoinsReversed(CreditEvent):
-    """A refund or dispute takes an order's coins back, even below zero."""
+    """A refund or dispute takes an order's coins back, even below zero.
+
+    Partial refunds take an order's coins back in steps; each step has its own `reversal_id`.
+    None (the default) names the order's single, whole reversal: the key is then the order id.
+    """
 
     TOPIC = "credits.CoinsReversed.v1"
     KIND = "reversal"
     order_id: UUID
     coins: int
     reason: ReversalReason
+    reversal_id: UUID | None = None
+
+    @property
+    def reversal_key(self) -> UUID:
+        return self.reversal_id or self.order_id
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,8 @@ class CreditAccount:
     open_reservations: Mapping[UUID, Reservation]
     resolved_reservations: Mapping[UUID, Resolution]
     credited_orders: Mapping[UUID, int]  # order id -> coins credited
-    reversed_orders: frozenset[UUID]
+    reversed_orders: Mapping[UUID, int]  # order id -> coins taken back so far
+    reversal_keys: frozenset[UUID]
     adjustment_ids: frozenset[UUID]
 
     @property
@@ -202,7 +212,8 @@ def _opened(event: AccountOpened) -> CreditAccount:
         open_reservations={},
         resolved_reservations={},
         credited_orders={},
-        reversed_orders=frozenset(),
+        reversed_orders={},
+        reversal_keys=frozenset(),
         adjustment_ids=frozenset(),
     )
 
@@ -219,8 +230,13 @@ def _remember(state: CreditAccount, event: CreditEvent) -> CreditAccount:
             return _resolve(state, rid, "captured", None)
         case ReservationReleased(reservation_id=rid, reason=why):
             return _resolve(state, rid, "released", why)
-        case CoinsReversed(order_id=order):
-            return replace(state, reversed_orders=state.reversed_orders | {order})
+        case CoinsReversed(order_id=order, coins=coins):
+            taken_back = state.reversed_orders.get(order, 0) + coins
+            return replace(
+                state,
+                reversed_orders={**state.reversed_orders, order: taken_back},
+                reversal_keys=state.reversal_keys | {event.reversal_key},
+            )
         case CoinsAdjusted(adjustment_id=aid):
             return replace(state, adjustment_ids=state.adjustment_ids | {aid})
     return state

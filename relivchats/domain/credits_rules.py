@@ -130,19 +130,34 @@ def expire_due(state: CreditAccount | None, now: datetime) -> list[CreditEvent]:
 
 
 def reverse(
-    state: CreditAccount | None, order_id: UUID, coins: int, reason: ReversalReason
+    state: CreditAccount | None,
+    order_id: UUID,
+    coins: int,
+    reason: ReversalReason,
+    reversal_id: UUID | None = None,
 ) -> list[CreditEvent]:
-    """Take an order's coins back once, whether refunded, disputed or both. The balance may go
-    negative: the coins may already be spent, and the debt is the user's to settle."""
+    """Take an order's coins back, whether refunded, disputed or both. The balance may go
+    negative: the coins may already be spent, and the debt is the user's to settle.
+
+    Each reversal counts once per key: `reversal_id` for one step of a partial refund, else the
+    order id (one whole reversal per order). Together they never take back more than credited.
+    """
     account = _opened(state)
-    if order_id in account.reversed_orders:
+    if (reversal_id or order_id) in account.reversal_keys:
         return []
     credited = account.credited_orders.get(order_id)
     if credited is None:
         raise OrderNotCredited("no coins were credited for this order", order_id=str(order_id))
-    if not 0 < coins <= credited:
-        raise InvalidCommand("a reversal takes back at most the coins credited", coins=coins)
-    return [CoinsReversed(**_next(account), order_id=order_id, coins=coins, reason=reason)]
+    remaining = credited - account.reversed_orders.get(order_id, 0)
+    if not 0 < coins <= remaining:
+        raise InvalidCommand(
+            "a reversal takes back at most the coins credited", coins=coins, remaining=remaining
+        )
+    return [
+        CoinsReversed(
+            **_next(account), order_id=order_id, coins=coins, reason=reason, reversal_id=reversal_id
+        )
+    ]
 
 
 def adjust(

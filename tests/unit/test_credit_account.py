@@ -238,6 +238,27 @@ def test_refund_takes_the_order_coins_back_once() -> None:
     assert account.now.balance == 50
 
 
+def test_partial_refunds_take_coins_back_in_keyed_steps_up_to_the_credited_coins() -> None:
+    account = Account()
+    order_id = account.buy(850)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    account.do(rules.reverse, order_id, 284, "refund", first)
+    assert account.do(rules.reverse, order_id, 284, "refund", first) == []
+    account.do(rules.reverse, order_id, 566, "dispute", second)
+    assert (account.now.balance, account.now.reversed_orders[order_id]) == (50, 850)
+    with pytest.raises(InvalidCommand):
+        account.do(rules.reverse, order_id, 1, "refund", uuid.uuid4())
+
+
+def test_a_reversal_step_cannot_take_back_more_than_remains() -> None:
+    account = Account()
+    order_id = account.buy(400)
+    account.do(rules.reverse, order_id, 300, "refund", uuid.uuid4())
+    with pytest.raises(InvalidCommand) as refused:
+        account.do(rules.reverse, order_id, 101, "refund", uuid.uuid4())
+    assert refused.value.details["remaining"] == 100
+
+
 def test_reversal_below_zero_flags_the_account_and_blocks_reserving() -> None:
     account = Account()
     order_id = account.buy(400)
