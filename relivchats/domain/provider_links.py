@@ -1,0 +1,45 @@
+"""The link from a provider's order id to our payment order: how a webhook finds its order.
+
+Webhooks name the provider's order (Razorpay order id, Stripe PaymentIntent id), not ours. The
+link is an aggregate keyed by (provider, provider order id) and appended in the same save as
+the order's `OrderCreated`, so the lookup is as consistent as the order itself: no read model
+that may lag behind a capture arriving right after checkout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from relivchats.domain.events import Event, deterministic_id, next_event_fields
+
+
+def link_id_for(provider: str, provider_order_id: str) -> UUID:
+    return deterministic_id("provider-order", provider, provider_order_id)
+
+
+@dataclass(frozen=True)
+class ProviderOrderLinked(Event):
+    TOPIC = "payments.ProviderOrderLinked.v1"
+    provider: str
+    provider_order_id: str
+    order_id: UUID
+
+
+def link(provider: str, provider_order_id: str, order_id: UUID) -> list[Event]:
+    """A provider order belongs to one of our orders; linking it twice collides on version 1."""
+    fields = next_event_fields(link_id_for(provider, provider_order_id), 0)
+    return [
+        ProviderOrderLinked(
+            **fields, provider=provider, provider_order_id=provider_order_id, order_id=order_id
+        )
+    ]
+
+
+def linked_order_id(events: Iterable[Event]) -> UUID | None:
+    """Our order id, from the link's events (none when the provider order is not ours)."""
+    for event in events:
+        if isinstance(event, ProviderOrderLinked):
+            return event.order_id
+    return None
