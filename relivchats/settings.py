@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Deterministic all-zero development key: fine for local runs, refused in production.
 DEV_CONTENT_KEY = "0" * 64
+# Public development secret for sandbox webhooks (`simulate-payment`); refused in production.
+DEV_SANDBOX_WEBHOOK_SECRET = "whsec_relivchats_sandbox_development"
 
 
 class Settings(BaseSettings):
@@ -53,6 +55,19 @@ class Settings(BaseSettings):
     projector_batch_size: int = 500
     projector_poll_interval_s: float = 1.0
     projector_retry_max_s: float = 60.0
+
+    # Payments. A provider is real when its key and webhook secret are both set; otherwise the
+    # sandbox stands in for it, verifying webhooks signed with `sandbox_webhook_secret`.
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: SecretStr | None = None
+    razorpay_webhook_secret: SecretStr | None = None
+    razorpay_base_url: str = "https://api.razorpay.com"
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_base_url: str = "https://api.stripe.com"
+    payment_timeout_s: float = 10.0  # per provider HTTP call
+    payment_max_retries: int = 2  # retries of 5xx, 429 and network errors per provider call
+    sandbox_webhook_secret: SecretStr = SecretStr(DEV_SANDBOX_WEBHOOK_SECRET)
 
     # Privacy: 32-byte AES-GCM master key, hex. Wraps per-user keys and encrypts chat content.
     content_key: SecretStr = SecretStr(DEV_CONTENT_KEY)
