@@ -147,6 +147,8 @@ class FakeStripe(ScriptedProviderServer):
     def route(self, request: RecordedRequest) -> Reply:
         if request.headers.get("authorization") != f"Bearer {self.secret_key}":
             return _stripe_error(401, "invalid_request_error", "Invalid API Key provided")
+        if request.method == "GET" and request.path.startswith("/v1/payment_intents/"):
+            return self._retrieve_intent(request.path.rsplit("/", 1)[-1])
         if (request.method, request.path) != ("POST", "/v1/payment_intents"):
             return _stripe_error(404, "invalid_request_error", "Unrecognized request URL")
         key = request.headers.get("idempotency-key", "")
@@ -156,6 +158,14 @@ class FakeStripe(ScriptedProviderServer):
                     dict(parse_qsl(request.body.decode()))
                 )
             return self._by_idempotency_key[key]
+
+    def _retrieve_intent(self, intent_id: str) -> Reply:
+        intent = self.intents.get(intent_id)
+        if intent is None:
+            return _stripe_error(
+                404, "invalid_request_error", f"No such payment_intent: {intent_id}"
+            )
+        return json_reply(200, intent)
 
     def _create_intent(self, form: dict[str, str]) -> Reply:
         if not form.get("amount", "").isdigit() or "currency" not in form:

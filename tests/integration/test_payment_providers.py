@@ -164,6 +164,24 @@ def test_stripe_retry_recovers_without_a_second_intent(stripe_server: FakeStripe
     assert len(stripe_server.intents) == 1
 
 
+def test_stripe_checkout_fetches_the_client_secret_again(stripe_server: FakeStripe) -> None:
+    provider = stripe(stripe_server)
+    created = provider.create_order(ORDER_ID, 999, "USD", {})
+    assert provider.checkout(created.provider_order_id) == created
+    assert stripe_server.requests[-1].method == "GET"
+
+
+def test_razorpay_and_sandbox_checkout_need_no_network(razorpay_server: FakeRazorpay) -> None:
+    provider = razorpay(razorpay_server)
+    created = provider.create_order(ORDER_ID, 39_900, "INR", {})
+    assert provider.checkout(created.provider_order_id) == created
+    assert len(razorpay_server.requests) == 1
+    for scheme in SCHEMES:
+        sandbox = SandboxProvider(name=scheme, webhook_secret=WEBHOOK_SECRET)
+        made = sandbox.create_order(ORDER_ID, 999, "USD", {})
+        assert sandbox.checkout(made.provider_order_id) == made
+
+
 def test_stripe_timeout_is_unavailable(stripe_server: FakeStripe) -> None:
     stripe_server.delay_next(5, seconds=2.0)
     with pytest.raises(ProviderUnavailable):

@@ -77,6 +77,10 @@ class PaymentProvider(Protocol):
         self, order_id: UUID, amount_minor: int, currency: str, metadata: Mapping[str, str]
     ) -> ProviderOrder: ...
 
+    def checkout(self, provider_order_id: str) -> ProviderOrder:
+        """What the client needs to pay an order created earlier (a retried create request)."""
+        ...
+
     def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
         """Verify the signature before reading anything; raise InvalidSignature if it fails."""
         ...

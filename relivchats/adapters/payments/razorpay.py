@@ -124,6 +124,9 @@ class RazorpayProvider:
             raise ProviderUnavailable("razorpay order response has no id")
         return ProviderOrder(provider_order_id=str(created["id"]), key_id=self.key_id)
 
+    def checkout(self, provider_order_id: str) -> ProviderOrder:
+        return ProviderOrder(provider_order_id=provider_order_id, key_id=self.key_id)
+
     def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
         return parse_razorpay_webhook(raw_body, headers, self.webhook_secret)
 

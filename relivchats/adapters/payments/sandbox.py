@@ -34,10 +34,15 @@ class SandboxProvider:
     ) -> ProviderOrder:
         digest = hashlib.sha256(f"sandbox/{order_id}".encode()).hexdigest()
         if self.name == "razorpay":
-            return ProviderOrder(provider_order_id=f"order_sbx{digest[:14]}", key_id=self.key_id)
-        intent_id = f"pi_sbx{digest[:24]}"
+            return self.checkout(f"order_sbx{digest[:14]}")
+        return self.checkout(f"pi_sbx{digest[:24]}")
+
+    def checkout(self, provider_order_id: str) -> ProviderOrder:
+        if self.name == "razorpay":
+            return ProviderOrder(provider_order_id=provider_order_id, key_id=self.key_id)
         return ProviderOrder(
-            provider_order_id=intent_id, client_secret=f"{intent_id}_secret_sandbox"
+            provider_order_id=provider_order_id,
+            client_secret=f"{provider_order_id}_secret_sandbox",
         )
 
     def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> ProviderEvent:

@@ -74,6 +74,15 @@ class StripeProvider:
             raise _typed(error) from error
         return ProviderOrder(provider_order_id=intent.id, client_secret=intent.client_secret)
 
+    def checkout(self, provider_order_id: str) -> ProviderOrder:
+        """The intent's client secret is fetched again rather than stored: Stripe asks that it
+        be kept by nobody but the customer."""
+        try:
+            intent = self.client.v1.payment_intents.retrieve(provider_order_id)
+        except stripe.StripeError as error:
+            raise _typed(error) from error
+        return ProviderOrder(provider_order_id=intent.id, client_secret=intent.client_secret)
+
     def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
         return parse_stripe_webhook(raw_body, headers, self.webhook_secret)
 
