@@ -170,7 +170,7 @@ class CreditAccount:
     credited_orders: Mapping[UUID, int]  # order id -> coins credited
     reversed_orders: Mapping[UUID, int]  # order id -> coins taken back so far
     reversal_keys: frozenset[UUID]
-    adjustment_ids: frozenset[UUID]
+    adjustments: Mapping[UUID, tuple[int, str]]  # adjustment id -> (amount, reason)
 
     @property
     def held(self) -> int:
@@ -214,7 +214,7 @@ def _opened(event: AccountOpened) -> CreditAccount:
         credited_orders={},
         reversed_orders={},
         reversal_keys=frozenset(),
-        adjustment_ids=frozenset(),
+        adjustments={},
     )
 
 
@@ -237,8 +237,8 @@ def _remember(state: CreditAccount, event: CreditEvent) -> CreditAccount:
                 reversed_orders={**state.reversed_orders, order: taken_back},
                 reversal_keys=state.reversal_keys | {event.reversal_key},
             )
-        case CoinsAdjusted(adjustment_id=aid):
-            return replace(state, adjustment_ids=state.adjustment_ids | {aid})
+        case CoinsAdjusted(adjustment_id=aid, amount=amount, reason=why):
+            return replace(state, adjustments={**state.adjustments, aid: (amount, why)})
     return state
 
 

@@ -169,8 +169,8 @@ def adjust(
         raise InvalidCommand("an adjustment needs a reason and an actor")
     if amount == 0:
         raise InvalidCommand("an adjustment must move coins", amount=amount)
-    if adjustment_id in account.adjustment_ids:
-        return []
+    if adjustment_id in account.adjustments:
+        return _repeated_adjustment(account, adjustment_id, amount, reason)
     if amount < 0:
         _require_available(account, -amount)
     return [
@@ -178,6 +178,20 @@ def adjust(
             **_next(account), adjustment_id=adjustment_id, amount=amount, reason=reason, actor=actor
         )
     ]
+
+
+def _repeated_adjustment(
+    account: CreditAccount, adjustment_id: UUID, amount: int, reason: str
+) -> list[CreditEvent]:
+    """The same adjustment again changes nothing; its id reused for another one is a conflict."""
+    first_amount, first_reason = account.adjustments[adjustment_id]
+    if (first_amount, first_reason) == (amount, reason):
+        return []
+    raise Conflict(
+        "this adjustment id is already used with other terms",
+        adjustment_id=str(adjustment_id),
+        amount=first_amount,
+    )
 
 
 def _opened(state: CreditAccount | None) -> CreditAccount:

@@ -308,6 +308,15 @@ def test_adjustment_is_applied_once_per_id() -> None:
     assert account.now.balance == 75
 
 
+def test_adjustment_id_reused_for_another_amount_conflicts() -> None:
+    account = Account()
+    adjustment_id = uuid.uuid4()
+    account.do(rules.adjust, adjustment_id, 25, "goodwill", "operator-7")
+    with pytest.raises(Conflict) as refused:
+        account.do(rules.adjust, adjustment_id, 30, "goodwill", "operator-7")
+    assert refused.value.details["amount"] == 25
+
+
 def test_adjustment_cannot_debit_more_than_is_available() -> None:
     account = Account()
     account.hold(30)
