@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from relivchats.projections.base import Projection
+from relivchats.projections.payments import PaymentOrdersProjection
 from relivchats.projections.users import UsersProjection
 
 
 def all_projections() -> list[Projection]:
-    return [UsersProjection()]
+    return [UsersProjection(), PaymentOrdersProjection()]
 
 
 def projection_named(name: str) -> Projection:
