@@ -13,13 +13,14 @@ from relivchats import __version__
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import AsyncEventStore, EventStore
 from relivchats.adapters.identity import JwksCache, TokenVerifier
+from relivchats.adapters.payments.providers import build_providers
 from relivchats.api.errors import install_error_handlers
 from relivchats.api.middleware import RequestContextMiddleware
-from relivchats.api.routes import health, users
+from relivchats.api.routes import health, payments, users
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings
 
-ROUTERS = (health.router, users.router)
+ROUTERS = (health.router, users.router, payments.router)
 
 
 def build_token_verifier(settings: Settings) -> TokenVerifier:
@@ -41,6 +42,7 @@ def build_token_verifier(settings: Settings) -> TokenVerifier:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    app.state.payment_providers = build_providers(settings)
     app.state.read_pool = await ReadPool.open(
         settings.database_url,
         min_size=settings.api_db_pool_min,

@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import AsyncEventStore
 from relivchats.adapters.identity import Principal, TokenInvalid, TokenVerifier
+from relivchats.adapters.payments import PaymentProvider
 from relivchats.api.errors import ApiError
 from relivchats.logs import user_id_var
 from relivchats.projections.status import slowest_position
@@ -34,7 +35,13 @@ def _event_store(request: Request) -> AsyncEventStore:
     return store
 
 
+def _payment_providers(request: Request) -> dict[str, PaymentProvider]:
+    providers: dict[str, PaymentProvider] = request.app.state.payment_providers
+    return providers
+
+
 AppSettings = Annotated[Settings, Depends(_settings)]
+PaymentProviders = Annotated[dict[str, PaymentProvider], Depends(_payment_providers)]
 ReadDb = Annotated[ReadPool, Depends(_read_pool)]
 Store = Annotated[AsyncEventStore, Depends(_event_store)]
 

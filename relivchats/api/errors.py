@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from relivchats.adapters import payments
 from relivchats.domain import errors as domain
 from relivchats.logs import request_id_var
 
@@ -26,6 +27,13 @@ DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
     domain.Busy: 503,
 }
 DEFAULT_DOMAIN_STATUS = 422
+
+# Payment provider failures: a webhook we must refuse, or a provider call that did not succeed.
+PROVIDER_STATUS: dict[type[payments.PaymentProviderError], tuple[int, str]] = {
+    payments.InvalidWebhook: (400, "invalid_webhook"),
+    payments.ProviderRejected: (502, "provider_rejected"),
+    payments.ProviderUnavailable: (503, "provider_unavailable"),
+}
 
 HTTP_CODES = {
     400: "bad_request",
@@ -101,6 +109,16 @@ async def _domain_error(_: Request, error: Exception) -> JSONResponse:
     return envelope(status, error.code, error.message, error.details, headers)
 
 
+async def _provider_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, payments.PaymentProviderError)
+    status, code = next(
+        (PROVIDER_STATUS[cls] for cls in type(error).__mro__ if cls in PROVIDER_STATUS),
+        (502, "provider_error"),
+    )
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return envelope(status, code, str(error), headers=headers)
+
+
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     code = HTTP_CODES.get(error.status_code, "error")
@@ -126,5 +144,6 @@ def unexpected_error_response() -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(domain.DomainError, _domain_error)
+    app.add_exception_handler(payments.PaymentProviderError, _provider_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

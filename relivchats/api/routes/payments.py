@@ -1,0 +1,149 @@
+"""`/api/payments`: buy coins. Orders are idempotent per Idempotency-Key; webhooks are signed.
+
+Webhook routes read the raw body and hand it to the provider's SDK for verification before
+anything else is parsed or stored; a delivery that fails is answered 400 and leaves no trace.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel, Field
+
+from relivchats.api.dependencies import (
+    CurrentUser,
+    PaymentProviders,
+    ReadDb,
+    Store,
+    wait_for_min_position,
+)
+from relivchats.api.errors import ApiError
+from relivchats.commands.payments import PlacedOrder, create_order, handle_webhook
+from relivchats.projections.payments import order_for_user
+
+router = APIRouter(prefix="/api/payments", tags=["payments"])
+
+IdempotencyKey = Annotated[
+    str,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200, description="unique per user"),
+]
+
+
+class OrderRequest(BaseModel):
+    package_id: str = Field(min_length=1, max_length=64)
+    provider: Literal["razorpay", "stripe"]
+
+
+class OrderPlaced(BaseModel):
+    order_id: UUID
+    created: bool
+    status: str
+    package_id: str
+    coins: int
+    provider: str
+    amount_minor: int
+    currency: str
+    provider_order_id: str
+    client_secret: str | None = Field(description="Stripe: confirms the PaymentIntent")
+    key_id: str | None = Field(description="Razorpay: the key id the checkout opens with")
+    position: int
+
+
+class OrderView(BaseModel):
+    order_id: UUID
+    status: str
+    package_id: str
+    coins: int
+    coins_granted: int
+    provider: str
+    provider_order_id: str
+    amount_minor: int
+    currency: str
+    total_refunded_minor: int
+    failure_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    position: int
+
+
+class WebhookAck(BaseModel):
+    outcome: Literal["applied", "duplicate", "unmatched", "ignored"]
+    order_id: UUID | None
+    order_status: str | None
+    position: int
+
+
+@router.post("/orders", response_model=OrderPlaced, status_code=201)
+async def place_order(
+    body: OrderRequest,
+    idempotency_key: IdempotencyKey,
+    user: CurrentUser,
+    store: Store,
+    providers: PaymentProviders,
+    response: Response,
+) -> OrderPlaced:
+    provider = providers[body.provider]
+    placed = await store.command(
+        create_order, provider, user.user_id, idempotency_key, body.package_id
+    )
+    response.status_code = 201 if placed.created else 200
+    return _placed(placed)
+
+
+@router.get(
+    "/orders/{order_id}",
+    response_model=OrderView,
+    dependencies=[Depends(wait_for_min_position)],
+)
+async def order_status(order_id: UUID, user: CurrentUser, db: ReadDb) -> OrderView:
+    row = await order_for_user(db, order_id, user.user_id)
+    if row is None:
+        raise ApiError(404, "no such order")
+    return OrderView(**dict(row))
+
+
+@router.post("/webhooks/razorpay", response_model=WebhookAck)
+async def razorpay_webhook(
+    request: Request, store: Store, providers: PaymentProviders
+) -> WebhookAck:
+    return await _receive("razorpay", request, store, providers)
+
+
+@router.post("/webhooks/stripe", response_model=WebhookAck)
+async def stripe_webhook(request: Request, store: Store, providers: PaymentProviders) -> WebhookAck:
+    return await _receive("stripe", request, store, providers)
+
+
+async def _receive(
+    name: str, request: Request, store: Store, providers: PaymentProviders
+) -> WebhookAck:
+    # Verifying is an HMAC over a small body: cheap enough for the loop; storing goes to the pool.
+    event = providers[name].parse_webhook(await request.body(), request.headers)
+    handled = await store.command(handle_webhook, name, event)
+    return WebhookAck(
+        outcome=handled.outcome,
+        order_id=handled.order_id,
+        order_status=handled.order_status,
+        position=handled.position,
+    )
+
+
+def _placed(placed: PlacedOrder) -> OrderPlaced:
+    order = placed.order
+    return OrderPlaced(
+        order_id=order.id,
+        created=placed.created,
+        status=order.status,
+        package_id=order.package_id,
+        coins=order.coins,
+        provider=order.provider,
+        amount_minor=order.amount_minor,
+        currency=order.currency,
+        provider_order_id=order.provider_order_id,
+        client_secret=placed.client_secret,
+        key_id=placed.key_id,
+        position=placed.position,
+    )
