@@ -25,6 +25,7 @@ DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
     domain.Conflict: 409,
     domain.UserDeleted: 401,
     domain.Busy: 503,
+    domain.InsufficientFunds: 402,
 }
 DEFAULT_DOMAIN_STATUS = 422
 
@@ -38,6 +39,7 @@ PROVIDER_STATUS: dict[type[payments.PaymentProviderError], tuple[int, str]] = {
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthenticated",
+    402: "payment_required",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
