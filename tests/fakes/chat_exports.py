@@ -156,10 +156,13 @@ def generate_chat(
     *,
     participants: Sequence[str] = ("Asha", "Ben"),
     seed: int = 0,
-    start: datetime = datetime(2021, 3, 1, 8, 0, 0),
+    start: datetime = datetime(2021, 3, 14, 8, 0, 0),
     style: ExportStyle | None = None,
 ) -> list[FakeMessage]:
-    """`count` messages in time order; placeholders follow `style` (Android's when None)."""
+    """`count` messages in time order; placeholders follow `style` (Android's when None).
+
+    The default start is on the 14th, so the dates settle the day/month order of any style.
+    """
     rng = random.Random(seed)
     placeholders = style or STYLES[0]
     timestamp = start
