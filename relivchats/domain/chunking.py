@@ -79,11 +79,15 @@ class _Line:
     timestamp: datetime
     sender: str
     text: str
-    tokens: int = field(init=False)
+    size: int = field(init=False)  # characters, counting the newline that joins it to the next
 
     def __post_init__(self) -> None:
-        # +1 for the newline that joins it to its neighbour: keeps the sum an upper bound.
-        self.tokens = estimate_tokens(self.text) + 1
+        self.size = len(self.text) + 1
+
+
+def _tokens(size: int) -> int:
+    """Estimated tokens of joined lines whose sizes add up to `size` (the last has no newline)."""
+    return -(-(size - 1) // CHARS_PER_TOKEN)
 
 
 def chunk_messages(
@@ -93,36 +97,38 @@ def chunk_messages(
     rules = rules or ChunkingRules()
     chunks: list[Chunk] = []
     current: list[_Line] = []
-    current_tokens = 0
+    size = 0
     for line in _lines(messages, rules.max_tokens):
-        if current and _must_close(current, current_tokens, line, rules):
+        if current and _must_close(current, size, line, rules):
             chunks.append(_make_chunk(len(chunks), current))
             current = _overlap(current, line, rules)
-            current_tokens = sum(kept.tokens for kept in current)
+            size = sum(kept.size for kept in current)
         current.append(line)
-        current_tokens += line.tokens
+        size += line.size
     if current:
         chunks.append(_make_chunk(len(chunks), current))
     return chunks
 
 
-def _must_close(current: list[_Line], tokens: int, line: _Line, rules: ChunkingRules) -> bool:
-    if tokens + line.tokens > rules.max_tokens:
+def _must_close(current: list[_Line], size: int, line: _Line, rules: ChunkingRules) -> bool:
+    if _tokens(size + line.size) > rules.max_tokens:
         return True
     silent_for = line.timestamp - current[-1].timestamp
-    return tokens >= rules.min_tokens and silent_for > rules.silence
+    return _tokens(size) >= rules.min_tokens and silent_for > rules.silence
 
 
 def _overlap(closed: list[_Line], next_line: _Line, rules: ChunkingRules) -> list[_Line]:
     """The tail of the closed chunk that the next chunk starts with, if the ceiling allows it."""
-    budget = min(rules.overlap_tokens, rules.max_tokens - next_line.tokens)
     tail: list[_Line] = []
     used = 0
     for line in reversed(closed):
-        if used + line.tokens > budget:
+        grown = used + line.size
+        if _tokens(grown) > rules.overlap_tokens:
+            break
+        if _tokens(grown + next_line.size) > rules.max_tokens:
             break
         tail.append(line)
-        used += line.tokens
+        used = grown
     tail.reverse()
     return tail
 
@@ -130,7 +136,7 @@ def _overlap(closed: list[_Line], next_line: _Line, rules: ChunkingRules) -> lis
 def _lines(messages: Sequence[ChatMessage], max_tokens: int) -> Iterator[_Line]:
     for position, message in enumerate(messages):
         line = _Line(position, message.timestamp, message.sender, _render(message))
-        if line.tokens <= max_tokens:
+        if _tokens(line.size) <= max_tokens:
             yield line
         else:
             yield from _split(line, max_tokens)
@@ -144,8 +150,7 @@ def _render(message: ChatMessage) -> str:
 def _split(line: _Line, max_tokens: int) -> Iterator[_Line]:
     """Cut an oversized message into pieces that each fit a chunk, preferring word boundaries."""
     prefix = f"{line.sender}: "
-    # -1 token for the joining newline, and the prefix is repeated on every piece.
-    room = (max_tokens - 1) * CHARS_PER_TOKEN - len(prefix)
+    room = max_tokens * CHARS_PER_TOKEN - len(prefix)  # the prefix is repeated on every piece
     if room < CHARS_PER_TOKEN:
         raise ValueError("max_tokens is too small for this sender's name")
     body = line.text[len(prefix) :]
