@@ -76,6 +76,10 @@ class ScriptedProviderServer:
         with self._lock:
             self._faults.extend([fault] * count)
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def delay_next(self, count: int = 1, seconds: float = 1.0) -> None:
         with self._lock:
             self._faults.extend([Fault(status=None, body=b"", delay_s=seconds)] * count)

@@ -1,0 +1,99 @@
+"""Helpers for payment tests: a registered buyer, an order, signed deliveries, the coin balance."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from relivchats.adapters.eventstore import EventStore
+from relivchats.adapters.payments import EventKind
+from relivchats.adapters.payments.signing import SignedWebhook, SimulatedPayment, signed_webhook
+from relivchats.domain import credits, credits_rules
+from relivchats.settings import DEV_SANDBOX_WEBHOOK_SECRET
+from tests.helpers import auth
+
+
+@dataclass(frozen=True)
+class Buyer:
+    user_id: uuid.UUID
+    headers: dict[str, str]
+
+
+async def registered_buyer(client: httpx.AsyncClient, store: EventStore, token: str) -> Buyer:
+    """A user who called POST /api/users/store, and so has a credit account."""
+    headers = auth(token)
+    stored = await client.post("/api/users/store", headers=headers)
+    assert stored.status_code in (200, 201), stored.text
+    user_id = uuid.UUID(stored.json()["user_id"])
+    # Idempotent: a no-op wherever registration already opened the account with its bonus.
+    account = credits.replay(store.load(credits.account_id_for(user_id)))
+    opened = credits_rules.open_account(account, user_id)
+    if opened:
+        store.append(*opened)
+    return Buyer(user_id, headers)
+
+
+async def place_order(
+    client: httpx.AsyncClient,
+    buyer: Buyer,
+    provider: str,
+    package_id: str = "popular",
+    key: str | None = None,
+) -> httpx.Response:
+    return await client.post(
+        "/api/payments/orders",
+        json={"package_id": package_id, "provider": provider},
+        headers={**buyer.headers, "Idempotency-Key": key or uuid.uuid4().hex},
+    )
+
+
+def payment_of(order: dict[str, Any], **changes: Any) -> SimulatedPayment:
+    """The payment a provider would report for this order (override amount, refund, ...)."""
+    fields = {
+        "provider_order_id": order["provider_order_id"],
+        "amount_minor": order["amount_minor"],
+        "currency": order["currency"],
+        "order_ref": order["order_id"],
+        **changes,
+    }
+    return SimulatedPayment(**fields)
+
+
+def delivery(
+    order: dict[str, Any],
+    kind: EventKind,
+    *,
+    event_id: str | None = None,
+    event_type: str | None = None,
+    timestamp: int | None = None,
+    secret: str = DEV_SANDBOX_WEBHOOK_SECRET,
+    **changes: Any,
+) -> SignedWebhook:
+    """A signed delivery about `order`; `changes` alter the payment (amount, currency, ...)."""
+    return signed_webhook(
+        order["provider"],
+        kind,
+        payment_of(order, **changes),
+        secret=secret,
+        event_id=event_id or f"evt_{uuid.uuid4().hex[:20]}",
+        event_type=event_type,
+        timestamp=timestamp,
+    )
+
+
+async def deliver(
+    client: httpx.AsyncClient, provider: str, webhook: SignedWebhook
+) -> httpx.Response:
+    return await client.post(
+        f"/api/payments/webhooks/{provider}", content=webhook.body, headers=webhook.headers
+    )
+
+
+def balance(store: EventStore, user_id: uuid.UUID) -> int:
+    """The coin balance replayed from the account's events: the write side's own truth."""
+    account = credits.replay(store.load(credits.account_id_for(user_id)))
+    assert account is not None
+    return account.balance
