@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 from eventsourcing.persistence import StoredEvent
@@ -113,3 +114,34 @@ async def record_failure(
         envelope.position if envelope else None,
         envelope.event.TOPIC if envelope else None,
     )
+
+
+async def checkpoint_position(conn: asyncpg.Connection, name: str) -> int:
+    """How far a projection has applied the log (0 if it never ran); read-only."""
+    position: int | None = await conn.fetchval(
+        "SELECT position FROM projection_positions WHERE name = $1", name
+    )
+    return position or 0
+
+
+async def read_stream(conn: asyncpg.Connection, originator_id: UUID, upto: int) -> list[Envelope]:
+    """One aggregate's events in version order, up to a log position (the auditor's replay)."""
+    rows = await conn.fetch(
+        "SELECT notification_id, originator_id, originator_version, topic, state, recorded_at"
+        " FROM relivchats_events WHERE originator_id = $1 AND notification_id <= $2"
+        " ORDER BY originator_version",
+        originator_id,
+        upto,
+    )
+    return [decode(row) for row in rows]
+
+
+async def originators(conn: asyncpg.Connection, topic: str, upto: int) -> list[UUID]:
+    """Ids of the aggregates whose events with `topic` are in the log up to a position."""
+    rows = await conn.fetch(
+        "SELECT originator_id FROM relivchats_events WHERE topic = $1 AND notification_id <= $2"
+        " ORDER BY notification_id",
+        topic,
+        upto,
+    )
+    return [row["originator_id"] for row in rows]

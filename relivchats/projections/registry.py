@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from relivchats.projections.base import Projection
+from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.payments import PaymentOrdersProjection
 from relivchats.projections.users import UsersProjection
 
 
 def all_projections() -> list[Projection]:
-    return [UsersProjection(), PaymentOrdersProjection()]
+    return [UsersProjection(), PaymentOrdersProjection(), LedgerProjection()]
 
 
 def projection_named(name: str) -> Projection:
