@@ -83,6 +83,8 @@ def test_ios_notices_with_the_mark_are_dropped_and_look_alike_messages_stay() ->
         "Asha changed the subject to “Trip”",
         "You're now an admin",
         "Dev joined using this group's invite link",
+        "Your security code with Ben changed. Tap to learn more.",
+        "You blocked this contact. Tap to unblock.",
         "Asha changed this group's icon",
     ]
     lines = [f"[14/03/2021, 08:00:00] Trip: {LRM}{notice}" for notice in notices]
@@ -101,7 +103,8 @@ def test_android_system_lines_are_dropped() -> None:
         "14/03/2021, 08:01 - Asha: hello\n"
         "14/03/2021, 08:02 - Asha added Ben\n"
         "14/03/2021, 08:03 - Ben: hi all\n"
-        "14/03/2021, 08:04 - Ben left\n"
+        '14/03/2021, 08:04 - Ben changed the subject from "Trip" to "Trip: Goa"\n'
+        "14/03/2021, 08:05 - Ben left\n"
     )
     chat = parse_chat_text(text)
     assert [(m.sender, m.text) for m in chat.messages()] == [("Asha", "hello"), ("Ben", "hi all")]

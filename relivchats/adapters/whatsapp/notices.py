@@ -39,6 +39,8 @@ _SYSTEM_PHRASES = "|".join(
         r"disappearing messages",
         r"This chat is with a business account",
         r" pinned a message",
+        r"(?:un)?blocked this contact",
+        r"uses a secure service from",
     )
 )
 # Lines are matched with the newline before them (the text starts with one): a literal first
@@ -52,6 +54,12 @@ _IOS_SYSTEM_LINE = re.compile(
 _ENCRYPTION_NOTICE_LINE = re.compile(
     r"\n\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e?Messages (?:and calls are|to this (?:group|chat) "
     r"are now secured with) end-to-end encrypt[^\n]*"
+)
+# Android notices have no sender and whatstk drops them, but a new group subject holding ": "
+# would pose as a sender's message; subject changes are therefore dropped here.
+_ANDROID_SUBJECT_CHANGE = re.compile(
+    r"\n\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4},? \d{1,2}:\d{2}[^\n\-]{0,8} - [^:\n]*? changed "
+    r"(?:the subject|this group's subject|the group name)[^\n]*"
 )
 # Android since 2023 appends this to an edited message's text; it is not something anyone wrote.
 _EDITED_MARKER = re.compile(r"[ \u200e]*<This message was edited>(?=\n|\Z)")
@@ -84,6 +92,8 @@ def without_system_lines(raw_text: str) -> str:
         text = _IOS_SYSTEM_LINE.sub("", text)
     if "end-to-end encrypt" in text:
         text = _ENCRYPTION_NOTICE_LINE.sub("", text)
+    if "changed the" in text or "changed this group" in text:
+        text = _ANDROID_SUBJECT_CHANGE.sub("", text)
     if "<This message was edited>" in text:
         text = _EDITED_MARKER.sub("", text)
     return text
