@@ -1,4 +1,4 @@
-"""The offline provider: deterministic, schema-valid for every insight type, and labelled offline."""
+"""The offline provider: deterministic, schema-valid for every insight type, labelled offline."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ PAIR = (
     ),
 )
 GROUP = (*PAIR, ParticipantFigures("Meera", messages=15), ParticipantFigures("Dev", messages=0))
+CROWD = tuple(ParticipantFigures(f"Cousin {n}", messages=n * 7) for n in range(20))
 LINES = (
     ("Asha", "Can we plan the Goa trip this weekend? I miss you"),
     ("Rahul", "Sorry, work is crazy. Goa trip next month, promise"),
@@ -73,7 +74,7 @@ def generate(slug: str, given: InsightMaterial) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("slug", list(INSIGHT_TYPES))
-@pytest.mark.parametrize("people", [PAIR, GROUP], ids=["pair", "group"])
+@pytest.mark.parametrize("people", [PAIR, GROUP, CROWD], ids=["pair", "group", "crowd"])
 @pytest.mark.parametrize("with_excerpts", [True, False], ids=["excerpts", "no-excerpts"])
 def test_offline_insight_is_valid_for_every_type(slug, people, with_excerpts):
     data = generate(slug, material(slug, people, with_excerpts))

@@ -95,7 +95,7 @@ def write_insight(schema: JsonSchema, material: InsightMaterial) -> dict[str, An
         elif name == "evidence":
             data[name] = _evidence(material, title)
         elif name == "recommendations":
-            data[name] = _recommendations(reading)
+            data[name] = _recommendations(reading, field_schema)
         else:
             data[name] = _fill(field_schema, name, reading, None, None)
     return data
@@ -123,8 +123,9 @@ def _evidence(material: InsightMaterial, title: str) -> list[dict[str, str]]:
     ]
 
 
-def _recommendations(reading: ChatReading) -> list[dict[str, Any]]:
-    everyone = list(reading.names)
+def _recommendations(reading: ChatReading, schema: JsonSchema) -> list[dict[str, Any]]:
+    most_targets = schema["items"]["properties"]["target"].get("maxItems", len(reading.names))
+    everyone = list(reading.names[:most_targets])
     advice = [
         {
             "title": "Check in on purpose",
