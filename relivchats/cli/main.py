@@ -9,11 +9,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from relivchats.cli import local, processes, projections, tokens
+from relivchats.cli import local, payments, processes, projections, tokens
 from relivchats.logs import configure_logging
 from relivchats.settings import get_settings
 
-COMMAND_MODULES = (processes, local, projections, tokens)
+COMMAND_MODULES = (processes, local, projections, tokens, payments)
 
 
 def build_parser() -> argparse.ArgumentParser:
