@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import random
 import struct
@@ -9,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from relivchats.adapters.whatsapp import archive, parse_upload, read_upload
 from relivchats.domain.uploads import (
@@ -21,6 +24,7 @@ from relivchats.domain.uploads import (
     NestedArchive,
     NoChatInArchive,
     NotAChatExport,
+    ParsedChat,
     UnsafeArchive,
     UnsupportedEncoding,
     UnsupportedUpload,
@@ -219,3 +223,26 @@ def test_every_refusal_has_a_code_and_an_actionable_message() -> None:
     with pytest.raises(UploadRejected) as refusal:
         read_upload(b"")
     assert refusal.value.message.endswith("try again.")
+
+
+_SPLICES = [b"\n", b"[", b"] ", b": ", b"\xe2\x80\x8e", b" - ", b"13/13/2021, ", b"99:99", b"PK"]
+
+
+@st.composite
+def _damaged_exports(draw: st.DrawFn) -> bytes:
+    data = bytearray(CHAT_BYTES)
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(data) - 1))
+        if draw(st.booleans()):
+            del data[at : at + draw(st.integers(1, 40))]
+        else:
+            data[at:at] = draw(st.sampled_from(_SPLICES) | st.binary(max_size=8))
+    return bytes(data)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(upload=_damaged_exports() | st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+def test_any_upload_gives_a_chat_or_a_typed_refusal(upload: bytes) -> None:
+    # Anything else escaping would be a 500 for the API and a crash for the worker.
+    with contextlib.suppress(UploadRejected):
+        assert isinstance(parse_upload(upload), ParsedChat)
