@@ -16,11 +16,11 @@ from relivchats.adapters.identity import JwksCache, TokenVerifier
 from relivchats.adapters.payments.providers import build_providers
 from relivchats.api.errors import install_error_handlers
 from relivchats.api.middleware import RequestContextMiddleware
-from relivchats.api.routes import health, payments, users
+from relivchats.api.routes import audit, credits, health, payments, users
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings
 
-ROUTERS = (health.router, users.router, payments.router)
+ROUTERS = (health.router, users.router, payments.router, credits.router, audit.router)
 
 
 def build_token_verifier(settings: Settings) -> TokenVerifier:

@@ -6,11 +6,12 @@ from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from relivchats.api.dependencies import CurrentUser, ReadDb, Store, wait_for_min_position
 from relivchats.api.errors import ApiError
 from relivchats.commands.users import register_user
+from relivchats.domain.credits import account_id_for
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -19,6 +20,9 @@ class StoredUser(BaseModel):
     user_id: UUID
     created: bool
     registered_at: datetime
+    welcome_bonus: int = Field(description="coins granted by this call: 50 the first time, else 0")
+    balance: int
+    available: int
     position: int
 
 
@@ -27,6 +31,9 @@ class Me(BaseModel):
     email: str | None
     name: str | None
     registered_at: datetime
+    balance: int | None = Field(description="null until the ledger read model has the account")
+    held: int | None
+    available: int | None
 
 
 @router.post("/store", response_model=StoredUser)
@@ -37,6 +44,9 @@ async def store_user(user: CurrentUser, store: Store, response: Response) -> Sto
         user_id=registration.user.id,
         created=registration.created,
         registered_at=registration.user.registered_at,
+        welcome_bonus=registration.welcome_bonus,
+        balance=registration.account.balance,
+        available=registration.account.available,
         position=registration.position,
     )
 
@@ -44,11 +54,20 @@ async def store_user(user: CurrentUser, store: Store, response: Response) -> Sto
 @router.get("/me", response_model=Me, dependencies=[Depends(wait_for_min_position)])
 async def me(user: CurrentUser, db: ReadDb) -> Me:
     row = await db.fetchrow(
-        "SELECT registered_at FROM users WHERE user_id = $1 AND deletion_requested_at IS NULL",
+        "SELECT u.registered_at, b.balance, b.held, b.available FROM users u"
+        " LEFT JOIN credit_balances b ON b.account_id = $2"
+        " WHERE u.user_id = $1 AND u.deletion_requested_at IS NULL",
         user.user_id,
+        account_id_for(user.user_id),
     )
     if row is None:
         raise ApiError(404, "no account yet: call POST /api/users/store first")
     return Me(
-        user_id=user.user_id, email=user.email, name=user.name, registered_at=row["registered_at"]
+        user_id=user.user_id,
+        email=user.email,
+        name=user.name,
+        registered_at=row["registered_at"],
+        balance=row["balance"],
+        held=row["held"],
+        available=row["available"],
     )

@@ -1,0 +1,123 @@
+"""`/api/credits`: the caller's coin balance, their ledger entries, and the coin packages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from relivchats.api.dependencies import CurrentUser, ReadDb, wait_for_min_position
+from relivchats.api.errors import ApiError
+from relivchats.api.queries.catalogue import active_packages
+from relivchats.domain.credits import account_id_for
+from relivchats.projections.ledger_queries import balance_of, transactions_page
+
+router = APIRouter(prefix="/api/credits", tags=["credits"])
+
+NO_ACCOUNT = "no credit account yet: call POST /api/users/store first"
+
+
+class Balance(BaseModel):
+    balance: int = Field(description="settled credits minus captured debits")
+    held: int = Field(description="coins reserved for running jobs")
+    available: int = Field(description="balance minus held: what an unlock may reserve")
+    flagged: bool = Field(description="a refund or dispute took the balance below zero")
+
+
+class Transaction(BaseModel):
+    sequence: int = Field(description="the entry's number in the account's ledger, from 1")
+    type: str = Field(description="welcome_bonus, purchase, reservation, capture, release, ...")
+    amount: int = Field(description="signed change to the balance")
+    held_change: int
+    balance_after: int
+    available_after: int
+    reference_id: UUID | None = Field(description="order, reservation or adjustment id")
+    job_id: UUID | None
+    description: str
+    created_at: datetime
+
+
+class TransactionPage(BaseModel):
+    items: list[Transaction]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class CoinPackage(BaseModel):
+    package_id: str
+    name: str
+    coins: int
+    price_inr: Decimal
+    price_usd: Decimal
+    price_inr_paise: int
+    price_usd_cents: int
+    popular: bool
+
+
+@router.get("/balance", response_model=Balance, dependencies=[Depends(wait_for_min_position)])
+async def balance(user: CurrentUser, db: ReadDb) -> Balance:
+    row = await balance_of(db, account_id_for(user.user_id))
+    if row is None:
+        raise ApiError(404, NO_ACCOUNT)
+    return Balance(
+        balance=row["balance"], held=row["held"], available=row["available"], flagged=row["flagged"]
+    )
+
+
+@router.get(
+    "/transactions", response_model=TransactionPage, dependencies=[Depends(wait_for_min_position)]
+)
+async def transactions(
+    user: CurrentUser,
+    db: ReadDb,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TransactionPage:
+    """Ledger entries, newest first, with the total count."""
+    page = await transactions_page(db, account_id_for(user.user_id), limit, offset)
+    if page is None:
+        raise ApiError(404, NO_ACCOUNT)
+    following = offset + len(page.rows)
+    return TransactionPage(
+        items=[_transaction(row) for row in page.rows],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+        next_offset=following if following < page.total else None,
+    )
+
+
+@router.get(
+    "/packages", response_model=list[CoinPackage], dependencies=[Depends(wait_for_min_position)]
+)
+async def packages(db: ReadDb) -> list[CoinPackage]:
+    return [
+        CoinPackage(
+            **dict(row),
+            price_inr=Decimal(row["price_inr_paise"]).scaleb(-2),
+            price_usd=Decimal(row["price_usd_cents"]).scaleb(-2),
+        )
+        for row in await active_packages(db)
+    ]
+
+
+def _transaction(row: asyncpg.Record) -> Transaction:
+    return Transaction(
+        sequence=row["version"],
+        type=row["kind"],
+        amount=row["amount"],
+        held_change=row["held_change"],
+        balance_after=row["balance_after"],
+        available_after=row["available_after"],
+        reference_id=row["reference_id"],
+        job_id=row["job_id"],
+        description=row["description"],
+        created_at=row["occurred_at"],
+    )
