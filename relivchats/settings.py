@@ -56,6 +56,20 @@ class Settings(BaseSettings):
     projector_poll_interval_s: float = 1.0
     projector_retry_max_s: float = 60.0
 
+    # Credits: how long a reservation holds coins before the sweeper releases it.
+    reservation_expiry_s: int = 1200
+    reservation_sweep_interval_s: float = 30.0
+    reservation_sweep_batch: int = 500  # accounts per sweep; the next sweep takes the rest
+
+    # Workers (Celery on REDIS_URL). A task's hard time limit must stay under the visibility
+    # timeout, else the broker hands a still-running task out again.
+    worker_concurrency: int = 2
+    celery_task_soft_time_limit_s: int = 45
+    celery_task_time_limit_s: int = 50
+    celery_visibility_timeout_s: int = 60  # a killed worker's unacked task returns after this
+    celery_unacked_restore_interval_s: int = 1  # how often workers look for such tasks
+    celery_key_prefix: str = ""  # namespace for broker keys, to share one Redis
+
     # Payments. A provider is real when its key and webhook secret are both set; otherwise the
     # sandbox stands in for it, verifying webhooks signed with `sandbox_webhook_secret`.
     razorpay_key_id: str | None = None
