@@ -161,10 +161,14 @@ def _expected_balance(envelopes: list[Envelope], state: credits.CreditAccount | 
     }
 
 
-def _expected_entries(envelopes: list[Envelope]) -> Rows:
+def ledger_rows(envelopes: list[Envelope]) -> list[dict[str, Any]]:
+    """The ledger as the events tell it: one row per event with the running totals."""
     entries = credits.ledger_entries(_credit_event(e) for e in envelopes)
-    return {
-        (entry.version,): {
+    return [
+        {
+            "version": entry.version,
+            "position": envelope.position,
+            "occurred_at": entry.timestamp,
             "kind": entry.kind,
             "amount": entry.amount,
             "held_change": entry.held_change,
@@ -174,11 +178,19 @@ def _expected_entries(envelopes: list[Envelope]) -> Rows:
             "reference_id": entry.reference_id,
             "job_id": entry.job_id,
             "description": entry.description,
-            "occurred_at": entry.timestamp,
-            "position": envelope.position,
         }
         for entry, envelope in zip(entries, envelopes, strict=True)
-    }
+    ]
+
+
+async def replayed_ledger(conn: asyncpg.Connection, account_id: UUID) -> list[dict[str, Any]]:
+    """Every event of the account up to the log's head, replayed (the auditor's export)."""
+    upto = await eventlog.head_position(conn)
+    return ledger_rows(await eventlog.read_stream(conn, account_id, upto))
+
+
+def _expected_entries(envelopes: list[Envelope]) -> Rows:
+    return {(row["version"],): row for row in ledger_rows(envelopes)}
 
 
 def _expected_reservations(envelopes: list[Envelope]) -> Rows:

@@ -9,11 +9,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from relivchats.cli import local, payments, processes, projections, tokens
+from relivchats.cli import audit, local, payments, processes, projections, tokens, workers
 from relivchats.logs import configure_logging
 from relivchats.settings import get_settings
 
-COMMAND_MODULES = (processes, local, projections, tokens, payments)
+COMMAND_MODULES = (processes, workers, local, projections, tokens, payments, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

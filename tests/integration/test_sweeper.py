@@ -1,0 +1,179 @@
+"""The reservation sweeper releases an expired reservation exactly once, however often it runs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from relivchats.adapters.eventstore import EventStore, VersionConflict
+from relivchats.commands.credits import open_account, reserve_coins
+from relivchats.domain.credits import ReservationReleased, account_id_for
+from relivchats.domain.events import Event
+from relivchats.projections.ledger import LedgerProjection
+from relivchats.projections.rebuild import rebuild
+from relivchats.settings import Settings
+from relivchats.workers.app import SWEEP_TASK, create_celery
+from relivchats.workers.sweeper import sweep
+from tests.helpers import eventually
+
+AN_HOUR_AGO = timedelta(hours=-1)
+
+
+class MeetingStore:
+    """The real store, except that the first load of each thread waits for the other thread's:
+    both sweepers then decide on the same version, and one of them must lose at the append."""
+
+    def __init__(self, store: EventStore, barrier: threading.Barrier):
+        self.store = store
+        self.barrier = barrier
+        self.waited: set[int] = set()
+        self.conflicts = 0
+
+    def load(self, aggregate_id: uuid.UUID) -> list[Event]:
+        events = self.store.load(aggregate_id)
+        if threading.get_ident() not in self.waited:
+            self.waited.add(threading.get_ident())
+            self.barrier.wait(timeout=10)
+        return events
+
+    def append(self, *events: Event) -> int:
+        try:
+            return self.store.append(*events)
+        except VersionConflict:
+            self.conflicts += 1
+            raise
+
+    def head(self) -> int:
+        return self.store.head()
+
+
+def account_with_expired_reservation(store: EventStore) -> tuple[uuid.UUID, uuid.UUID]:
+    user_id = uuid.uuid4()
+    open_account(store, user_id)
+    held = reserve_coins(
+        store, user_id, uuid.uuid4(), 30, uuid.uuid4(), datetime.now(UTC) + AN_HOUR_AGO
+    )
+    return user_id, held.reservation_id
+
+
+def releases(store: EventStore, user_id: uuid.UUID) -> list[ReservationReleased]:
+    events = store.load(account_id_for(user_id))
+    return [e for e in events if isinstance(e, ReservationReleased)]
+
+
+async def reservation_projected(database_url: str, reservation_id: uuid.UUID) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+
+        async def projected() -> bool:
+            query = "SELECT 1 FROM credit_reservations WHERE reservation_id = $1"
+            return await conn.fetchval(query, reservation_id) is not None
+
+        await eventually(projected)
+    finally:
+        await conn.close()
+
+
+async def test_two_sweepers_at_the_same_time_release_an_expired_reservation_once(
+    store, database_url, projector
+):
+    user_id, reservation_id = account_with_expired_reservation(store)
+    await reservation_projected(database_url, reservation_id)
+    meeting = MeetingStore(store, threading.Barrier(2))
+    now = datetime.now(UTC)
+
+    results = await asyncio.gather(
+        *(asyncio.to_thread(sweep, meeting, database_url, now, 500) for _ in range(2))
+    )
+
+    assert meeting.conflicts >= 1  # they really raced on the same version
+    released = releases(store, user_id)
+    assert [(e.reservation_id, e.reason) for e in released] == [(reservation_id, "expired")]
+    assert sum(result.failed for result in results) == 0
+
+
+async def test_sweeping_again_releases_nothing_more(store, database_url, projector):
+    user_id, reservation_id = account_with_expired_reservation(store)
+    await reservation_projected(database_url, reservation_id)
+
+    first = await asyncio.to_thread(sweep, store, database_url, datetime.now(UTC), 500)
+    second = await asyncio.to_thread(sweep, store, database_url, datetime.now(UTC), 500)
+
+    assert first.released >= 1
+    assert len(releases(store, user_id)) == 1
+    assert (second.released, second.failed) == (0, 0)
+
+
+async def test_reservations_not_yet_expired_are_left_alone(store, database_url, projector):
+    user_id = uuid.uuid4()
+    open_account(store, user_id)
+    later = datetime.now(UTC) + timedelta(minutes=20)
+    held = reserve_coins(store, user_id, uuid.uuid4(), 30, uuid.uuid4(), later)
+    await reservation_projected(database_url, held.reservation_id)
+
+    await asyncio.to_thread(sweep, store, database_url, datetime.now(UTC), 500)
+
+    assert releases(store, user_id) == []
+
+
+def start_worker(settings: Settings, log_file: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "CELERY_KEY_PREFIX": settings.celery_key_prefix,
+        "LOG_LEVEL": "INFO",
+    }
+    command = [sys.executable, "-m", "relivchats", "worker", "--queues", "maintenance"]
+    with log_file.open("wb") as log:
+        return subprocess.Popen([*command, "--concurrency", "2"], env=env, stdout=log, stderr=log)
+
+
+def sweeps_succeeded(log_file: Path) -> int:
+    lines = log_file.read_text(errors="replace").splitlines()
+    return sum(SWEEP_TASK in line and "succeeded" in line for line in lines)
+
+
+@pytest.mark.slow
+async def test_a_celery_worker_sweeps_an_expired_reservation_once(private_database_url, tmp_path):
+    settings = Settings(
+        database_url=private_database_url,
+        redis_url="redis://127.0.0.1:6379/15",
+        celery_key_prefix=f"test-{uuid.uuid4().hex}:",
+    )
+    store = EventStore(settings)
+    worker = start_worker(settings, tmp_path / "worker.log")
+    try:
+        user_id, _ = account_with_expired_reservation(store)
+        await rebuild(private_database_url, LedgerProjection())  # the read model nominates
+        celery = create_celery(settings)
+        for _ in range(2):  # two sweeps on the worker's two processes, at the same time
+            celery.send_task(SWEEP_TASK)
+
+        async def both_sweeps_ran() -> bool:
+            return sweeps_succeeded(tmp_path / "worker.log") == 2
+
+        await eventually(both_sweeps_ran, within=60)
+        assert len(releases(store, user_id)) == 1
+    finally:
+        worker.terminate()
+        await asyncio.to_thread(_stop, worker)
+        store.close()
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
