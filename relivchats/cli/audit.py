@@ -118,4 +118,4 @@ def _report(result: Verification) -> dict[str, Any]:
 
 
 def _print(value: Any) -> None:
-    print(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+    print(orjson.dumps(value, default=str, option=orjson.OPT_INDENT_2).decode())
