@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
     IntegrityError,
@@ -101,6 +102,21 @@ class EventStore:
 
     def close(self) -> None:
         self._app.close()
+
+
+async def first_event_position(conn: asyncpg.Connection, aggregate_id: UUID) -> int | None:
+    """The log position of an aggregate's first event, or None if it has none yet.
+
+    Read on the event loop through an asyncpg connection: for existence checks too hot to send
+    through the thread pool, such as a redelivered webhook finding its receipt. Strongly
+    consistent: only committed events are visible, and events are never removed.
+    """
+    position: int | None = await conn.fetchval(
+        f"SELECT notification_id FROM {EVENTS_TABLE}"
+        " WHERE originator_id = $1 AND originator_version = 1",
+        aggregate_id,
+    )
+    return position
 
 
 class AsyncEventStore:

@@ -20,26 +20,27 @@ from relivchats.settings import Settings
 POSITION_POLL_S = 0.01
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _read_pool(request: Request) -> ReadPool:
+async def _read_pool(request: Request) -> ReadPool:
     pool: ReadPool = request.app.state.read_pool
     return pool
 
 
-def _event_store(request: Request) -> AsyncEventStore:
+async def _event_store(request: Request) -> AsyncEventStore:
     store: AsyncEventStore = request.app.state.event_store
     return store
 
 
-def _payment_providers(request: Request) -> dict[str, PaymentProvider]:
+async def _payment_providers(request: Request) -> dict[str, PaymentProvider]:
     providers: dict[str, PaymentProvider] = request.app.state.payment_providers
     return providers
 
 
+# Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, one hop per request.
 AppSettings = Annotated[Settings, Depends(_settings)]
 PaymentProviders = Annotated[dict[str, PaymentProvider], Depends(_payment_providers)]
 ReadDb = Annotated[ReadPool, Depends(_read_pool)]

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
 
-from relivchats.adapters.eventstore import EventStore
+from relivchats.adapters.database import ReadPool
+from relivchats.adapters.eventstore import AsyncEventStore, EventStore, first_event_position
 from relivchats.adapters.payments import EventKind, PaymentProvider, ProviderEvent
 from relivchats.commands.retry import with_retries
 from relivchats.domain import credits, payments, provider_links
@@ -100,6 +101,19 @@ class WebhookHandled:
     position: int
 
 
+async def acknowledge_webhook(
+    store: AsyncEventStore, db: ReadPool, provider: str, event: ProviderEvent
+) -> WebhookHandled:
+    """A redelivery finds its receipt on the event loop and is answered at once; anything else
+    is decided in the store's thread pool (which checks again: two first deliveries can race)."""
+    receipt_id = payments.receipt_id_for(provider, event.event_id)
+    async with db.connection() as conn:
+        recorded_at = await first_event_position(conn, receipt_id)
+    if recorded_at is not None:
+        return WebhookHandled("duplicate", None, None, recorded_at)
+    return await store.command(handle_webhook, provider, event)
+
+
 def handle_webhook(store: EventStore, provider: str, event: ProviderEvent) -> WebhookHandled:
     """Record the delivery and its effect together, once per provider event id."""
     receipt_id = payments.receipt_id_for(provider, event.event_id)
@@ -120,7 +134,8 @@ def handle_webhook(store: EventStore, provider: str, event: ProviderEvent) -> We
         decision = decide(order, event)
         account = credits.replay(store.load(credits.account_id_for(order.user_id)))
         effects: list[Event] = [*decision.events, *coin_events(account, decision)]
-        position = store.append(*received, *effects)
+        # The receipt goes last, so its position is the whole save's: a redelivery answers it.
+        position = store.append(*effects, *received)
         outcome: WebhookOutcome = "applied" if effects else "ignored"
         return WebhookHandled(outcome, order.id, decision.order.status, position)
 

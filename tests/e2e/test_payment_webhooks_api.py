@@ -50,6 +50,7 @@ async def test_second_webhook_delivery_credits_nothing(client, store, order):
     first = await send(client, order, EventKind.CAPTURED, event_id="evt_same")
     again = await send(client, order, EventKind.CAPTURED, event_id="evt_same")
     assert (first["outcome"], again["outcome"]) == ("applied", "duplicate")
+    assert again["position"] == first["position"]  # where the first delivery was recorded
     assert len(coin_events(store, order)) == 1
 
 

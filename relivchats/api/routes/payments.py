@@ -21,7 +21,7 @@ from relivchats.api.dependencies import (
     wait_for_min_position,
 )
 from relivchats.api.errors import ApiError
-from relivchats.commands.payments import PlacedOrder, create_order, handle_webhook
+from relivchats.commands.payments import PlacedOrder, acknowledge_webhook, create_order
 from relivchats.projections.payments import order_for_user
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
@@ -107,22 +107,24 @@ async def order_status(order_id: UUID, user: CurrentUser, db: ReadDb) -> OrderVi
 
 @router.post("/webhooks/razorpay", response_model=WebhookAck)
 async def razorpay_webhook(
-    request: Request, store: Store, providers: PaymentProviders
+    request: Request, store: Store, db: ReadDb, providers: PaymentProviders
 ) -> WebhookAck:
-    return await _receive("razorpay", request, store, providers)
+    return await _receive("razorpay", request, store, db, providers)
 
 
 @router.post("/webhooks/stripe", response_model=WebhookAck)
-async def stripe_webhook(request: Request, store: Store, providers: PaymentProviders) -> WebhookAck:
-    return await _receive("stripe", request, store, providers)
+async def stripe_webhook(
+    request: Request, store: Store, db: ReadDb, providers: PaymentProviders
+) -> WebhookAck:
+    return await _receive("stripe", request, store, db, providers)
 
 
 async def _receive(
-    name: str, request: Request, store: Store, providers: PaymentProviders
+    name: str, request: Request, store: Store, db: ReadDb, providers: PaymentProviders
 ) -> WebhookAck:
-    # Verifying is an HMAC over a small body: cheap enough for the loop; storing goes to the pool.
+    # Verifying is an HMAC over a small body: cheap enough for the loop.
     event = providers[name].parse_webhook(await request.body(), request.headers)
-    handled = await store.command(handle_webhook, name, event)
+    handled = await acknowledge_webhook(store, db, name, event)
     return WebhookAck(
         outcome=handled.outcome,
         order_id=handled.order_id,

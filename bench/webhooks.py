@@ -1,0 +1,265 @@
+"""P7: webhook handling under a duplicate storm, against a real uvicorn API process.
+
+Rows:
+- duplicate storm: every request is the same signed Razorpay capture (wrk, 50 connections);
+  exactly one delivery may credit coins, and no answer may be a 5xx;
+- distinct captures: every request captures another order (each a real append of receipt,
+  order and coins in one save; the event store's table lock is the ceiling here).
+Baseline, measured in the same run under the same conditions: a bare FastAPI app that only
+verifies the signature of the same body (no database), i.e. the floor of any webhook endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import psycopg
+from fastapi import FastAPI, Request
+
+from relivchats.adapters.eventstore import EventStore
+from relivchats.adapters.payments import EventKind
+from relivchats.adapters.payments.sandbox import SandboxProvider
+from relivchats.adapters.payments.signing import SignedWebhook, SimulatedPayment, signed_webhook
+from relivchats.domain import credits_rules, payments, provider_links
+from relivchats.domain.events import Event
+from relivchats.domain.packages import package_by_id
+from relivchats.schema import create_database, drop_database, migrate
+from relivchats.settings import DEV_SANDBOX_WEBHOOK_SECRET, Settings
+
+POSTGRES_ROOT = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+WEBHOOK_PATH = "/api/payments/webhooks/razorpay"
+STORM_CONNECTIONS = 50
+DISTINCT_CONNECTIONS = 16
+SECONDS = 10
+DISTINCT_ORDERS = 8_000
+SAVE_BATCH = 100  # orders per event-store save while seeding
+
+verify_only_app = FastAPI()
+_verifier = SandboxProvider(name="razorpay", webhook_secret=DEV_SANDBOX_WEBHOOK_SECRET)
+
+
+@verify_only_app.post(WEBHOOK_PATH)
+async def verify_only(request: Request) -> dict[str, str]:
+    event = _verifier.parse_webhook(await request.body(), request.headers)
+    return {"outcome": "verified", "event_id": event.event_id}
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url: str, script: str, connections: int, seconds: int) -> WrkResult:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    try:
+        output = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(lua.name)
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)$", output, re.M)
+    if errors:
+        print(f"wrk socket errors against {url}: {errors.group(1)}", file=sys.stderr)
+    return WrkResult(
+        requests=int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(percentiles["50"]),
+        p99_ms=_ms(percentiles["99"]),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+    )
+
+
+def _lua_request(webhook: SignedWebhook) -> str:
+    headers = ", ".join(f'["{k}"] = "{v}"' for k, v in webhook.headers.items())
+    body = webhook.body.decode()
+    return f'wrk.format("POST", "{WEBHOOK_PATH}", {{{headers}}}, [==[{body}]==])'
+
+
+def same_request_script(webhook: SignedWebhook) -> str:
+    return f"local req = {_lua_request(webhook)}\nrequest = function() return req end\n"
+
+
+def distinct_requests_script(webhooks: list[SignedWebhook]) -> str:
+    """Two wrk threads walk the list interleaved, so no request is sent twice until it wraps."""
+    lines = ["local reqs = {}"]
+    lines += [f"reqs[{i + 1}] = {_lua_request(w)}" for i, w in enumerate(webhooks)]
+    lines += [
+        "local threads = 0",
+        "function setup(thread) thread:set('tid', threads); threads = threads + 1 end",
+        "function init(args) idx = tid end",
+        "function request() local r = reqs[idx % #reqs + 1]; idx = idx + 2; return r end",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(app: str, env: dict[str, str], factory: bool) -> Iterator[str]:
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning"]
+    command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+    server = subprocess.Popen(command + (["--factory"] if factory else []), env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"{app} did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextmanager
+def throwaway_database() -> Iterator[str]:
+    url = f"{POSTGRES_ROOT}/relivchats_bench_webhooks_{uuid.uuid4().hex[:8]}"
+    create_database(url)
+    migrate(url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+def seed_orders(store: EventStore, count: int) -> list[payments.PaymentOrder]:
+    """Buyers with accounts and sandbox Razorpay orders, written straight to the store."""
+    sandbox = SandboxProvider(name="razorpay", webhook_secret=DEV_SANDBOX_WEBHOOK_SECRET)
+    package = package_by_id("popular")
+    orders = []
+    for start in range(0, count, SAVE_BATCH):
+        events: list[Event] = []
+        for _ in range(start, min(count, start + SAVE_BATCH)):
+            user_id, order_id = uuid.uuid4(), uuid.uuid4()
+            amount, currency = payments.order_price(package, "razorpay")
+            provider_order_id = sandbox.create_order(
+                order_id, amount, currency, {}
+            ).provider_order_id
+            created = payments.create(
+                None,
+                order_id=order_id,
+                user_id=user_id,
+                package=package,
+                provider="razorpay",
+                fingerprint=payments.request_fingerprint(package.id, "razorpay"),
+                provider_order_id=provider_order_id,
+            )
+            events += credits_rules.open_account(None, user_id) + created
+            events += provider_links.link("razorpay", provider_order_id, order_id)
+            orders.append(payments.replay(created))
+        store.append(*events)
+    return [order for order in orders if order is not None]
+
+
+def capture_of(order: payments.PaymentOrder) -> SignedWebhook:
+    payment = SimulatedPayment(
+        order.provider_order_id, order.amount_minor, order.currency, order_ref=str(order.id)
+    )
+    return signed_webhook(
+        "razorpay", EventKind.CAPTURED, payment, secret=DEV_SANDBOX_WEBHOOK_SECRET
+    )
+
+
+def purchases(dsn: str) -> tuple[int, int]:
+    """(CoinsPurchased events, accounts credited more than once)."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT originator_id, count(*) FROM relivchats_events"
+            " WHERE topic = 'credits.CoinsPurchased.v1' GROUP BY originator_id"
+        ).fetchall()
+    return sum(n for _, n in rows), sum(1 for _, n in rows if n > 1)
+
+
+def row(what: str, conditions: str, api: WrkResult, base: WrkResult, checks: str) -> dict[str, str]:
+    return {
+        "what": what,
+        "conditions": conditions,
+        "figure": f"p50 {api.p50_ms:.1f} ms, p99 {api.p99_ms:.1f} ms,"
+        f" {api.requests_per_second:,.0f} req/s; {checks}",
+        "baseline": f"verify-only FastAPI: p50 {base.p50_ms:.1f} ms, p99 {base.p99_ms:.1f} ms,"
+        f" {base.requests_per_second:,.0f} req/s",
+        "ratio": f"{api.requests_per_second / base.requests_per_second:.2f}",
+    }
+
+
+def main() -> list[dict[str, str]]:
+    with throwaway_database() as dsn:
+        env = {**os.environ, "DATABASE_URL": dsn, "LOG_LEVEL": "WARNING", "ENVIRONMENT": "test"}
+        store = EventStore(Settings(database_url=dsn))
+        [stormed, *distinct] = seed_orders(store, 1 + DISTINCT_ORDERS)
+        store.close()
+        storm = same_request_script(capture_of(stormed))
+        many = distinct_requests_script([capture_of(order) for order in distinct])
+        with serving("bench.webhooks:verify_only_app", env, factory=False) as url:
+            base_storm = run_wrk(url + WEBHOOK_PATH, storm, STORM_CONNECTIONS, SECONDS)
+            base_many = run_wrk(url + WEBHOOK_PATH, many, DISTINCT_CONNECTIONS, SECONDS)
+        with serving("relivchats.api.app:create_app", env, factory=True) as url:
+            api_storm = run_wrk(url + WEBHOOK_PATH, storm, STORM_CONNECTIONS, SECONDS)
+            credited, twice = purchases(dsn)
+            storm_checks = (
+                f"{api_storm.requests:,} deliveries, {credited} credit, {api_storm.non_2xx} non-2xx"
+            )
+            api_many = run_wrk(url + WEBHOOK_PATH, many, DISTINCT_CONNECTIONS, SECONDS)
+            credited_many, twice_many = purchases(dsn)
+        many_checks = (
+            f"{credited_many - credited:,} orders credited, {twice + twice_many} credited twice,"
+            f" {api_many.non_2xx} non-2xx"
+        )
+    common = f"wrk -t2, {SECONDS} s, one uvicorn worker (uvloop, httptools), PostgreSQL on loopback"
+    return [
+        row(
+            "webhook duplicate storm (same Razorpay capture)",
+            f"{STORM_CONNECTIONS} connections, {common}",
+            api_storm,
+            base_storm,
+            storm_checks,
+        ),
+        row(
+            "webhook distinct captures (one order each)",
+            f"{DISTINCT_CONNECTIONS} connections, {DISTINCT_ORDERS:,} orders, {common}",
+            api_many,
+            base_many,
+            many_checks,
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    for result in main():
+        print(result)
