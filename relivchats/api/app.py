@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from relivchats.adapters.payments.providers import build_providers
 from relivchats.api.errors import install_error_handlers
 from relivchats.api.middleware import RequestContextMiddleware
 from relivchats.api.routes import audit, credits, health, payments, users
+from relivchats.commands.payments import RecordedReceipts
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings
 
@@ -43,6 +45,7 @@ def build_token_verifier(settings: Settings) -> TokenVerifier:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.payment_providers = build_providers(settings)
+    app.state.webhook_receipts = RecordedReceipts()
     app.state.read_pool = await ReadPool.open(
         settings.database_url,
         min_size=settings.api_db_pool_min,
@@ -52,6 +55,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = await asyncio.to_thread(EventStore, settings)
     app.state.event_store = AsyncEventStore(store, threads=settings.eventstore_pool_size)
     app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2)
+    # Everything loaded so far (SDKs, models, routes) lives as long as the process. A full
+    # collection walking it paused every request ~60 ms (the p99 tail); frozen, it is skipped.
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:

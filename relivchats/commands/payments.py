@@ -9,6 +9,7 @@ A version conflict means someone else got there first: reload and decide again.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
@@ -101,17 +102,51 @@ class WebhookHandled:
     position: int
 
 
+class RecordedReceipts:
+    """Webhook receipts this process knows to be recorded, with their positions (bounded LRU).
+
+    Only presence is remembered, and a recorded event is never removed, so a hit is always
+    right; a miss asks the database. It keeps a storm of redeliveries off the database.
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._positions: OrderedDict[UUID, int] = OrderedDict()
+
+    def position(self, receipt_id: UUID) -> int | None:
+        position = self._positions.get(receipt_id)
+        if position is not None:
+            self._positions.move_to_end(receipt_id)
+        return position
+
+    def remember(self, receipt_id: UUID, position: int) -> None:
+        self._positions[receipt_id] = position
+        self._positions.move_to_end(receipt_id)
+        if len(self._positions) > self.capacity:
+            self._positions.popitem(last=False)
+
+
 async def acknowledge_webhook(
-    store: AsyncEventStore, db: ReadPool, provider: str, event: ProviderEvent
+    store: AsyncEventStore,
+    db: ReadPool,
+    receipts: RecordedReceipts,
+    provider: str,
+    event: ProviderEvent,
 ) -> WebhookHandled:
     """A redelivery finds its receipt on the event loop and is answered at once; anything else
     is decided in the store's thread pool (which checks again: two first deliveries can race)."""
     receipt_id = payments.receipt_id_for(provider, event.event_id)
-    async with db.connection() as conn:
-        recorded_at = await first_event_position(conn, receipt_id)
+    recorded_at = receipts.position(receipt_id)
+    if recorded_at is None:
+        async with db.connection() as conn:
+            recorded_at = await first_event_position(conn, receipt_id)
     if recorded_at is not None:
+        receipts.remember(receipt_id, recorded_at)
         return WebhookHandled("duplicate", None, None, recorded_at)
-    return await store.command(handle_webhook, provider, event)
+    handled = await store.command(handle_webhook, provider, event)
+    if handled.outcome != "duplicate":  # a duplicate found in the pool answers the head instead
+        receipts.remember(receipt_id, handled.position)
+    return handled
 
 
 def handle_webhook(store: EventStore, provider: str, event: ProviderEvent) -> WebhookHandled:

@@ -21,7 +21,12 @@ from relivchats.api.dependencies import (
     wait_for_min_position,
 )
 from relivchats.api.errors import ApiError
-from relivchats.commands.payments import PlacedOrder, acknowledge_webhook, create_order
+from relivchats.commands.payments import (
+    PlacedOrder,
+    RecordedReceipts,
+    acknowledge_webhook,
+    create_order,
+)
 from relivchats.projections.payments import order_for_user
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
@@ -124,7 +129,8 @@ async def _receive(
 ) -> WebhookAck:
     # Verifying is an HMAC over a small body: cheap enough for the loop.
     event = providers[name].parse_webhook(await request.body(), request.headers)
-    handled = await acknowledge_webhook(store, db, name, event)
+    receipts: RecordedReceipts = request.app.state.webhook_receipts
+    handled = await acknowledge_webhook(store, db, receipts, name, event)
     return WebhookAck(
         outcome=handled.outcome,
         order_id=handled.order_id,
