@@ -33,6 +33,7 @@ unit: install
 	$(BIN)/pytest tests/unit
 
 bench: install services
+	command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python -m bench
 
 clean:
