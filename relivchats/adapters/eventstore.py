@@ -84,8 +84,9 @@ class EventStore:
         pool = self._app.recorder.datastore.pool  # type: ignore[attr-defined]
         pool.kwargs["options"] = f"-c statement_timeout={settings.eventstore_statement_timeout_ms}"
 
-    def load(self, aggregate_id: UUID) -> list[Event]:
-        return list(self._app.events.get(aggregate_id))  # type: ignore[arg-type]
+    def load(self, aggregate_id: UUID, after: int | None = None) -> list[Event]:
+        """The aggregate's events in version order; with `after`, only those past that version."""
+        return list(self._app.events.get(aggregate_id, gt=after))  # type: ignore[arg-type]
 
     def append(self, *events: Event) -> int:
         """Append all events in one transaction; returns the log position of the last one.

@@ -3,7 +3,8 @@
 Every command is keyed (order, reservation, adjustment id), so a true repeat appends nothing and
 answers the first outcome, while the key reused with other terms is refused by the rules
 (Conflict). Racing commands on one account meet at the event store's version check: the loser
-reloads and decides again (`with_retries`), so no row lock is ever taken.
+catches up and decides again (`with_retries`), so no row lock is ever taken. Within a process,
+commands decide on a cached account and take turns per account (see account_cache.py).
 
 For saves that span aggregates (an unlock saving the job with its reservation, a webhook saving
 the order, its receipt and the coins), call `load_account` and the `credits_rules` function inside
@@ -19,7 +20,8 @@ from datetime import datetime
 from functools import partial
 from uuid import UUID
 
-from relivchats.adapters.eventstore import EventStore
+from relivchats.adapters.eventstore import EventStore, VersionConflict
+from relivchats.commands.account_cache import account_cache
 from relivchats.commands.retry import with_retries
 from relivchats.domain import credits, credits_rules
 from relivchats.domain.credits import (
@@ -30,7 +32,7 @@ from relivchats.domain.credits import (
     Reservation,
     ReversalReason,
 )
-from relivchats.domain.errors import UnknownReservation
+from relivchats.domain.errors import DomainError, UnknownReservation
 from relivchats.domain.events import fold
 
 Decide = Callable[[CreditAccount | None], list[CreditEvent]]
@@ -73,18 +75,38 @@ def load_account(store: EventStore, user_id: UUID) -> CreditAccount | None:
 
 
 def change_account(store: EventStore, user_id: UUID, decide: Decide) -> LedgerChange:
-    """Load, decide, append, and on a version conflict do it again on the fresh state."""
+    """Decide on the process's cached account and append; on a version conflict catch up and
+    decide again. A refusal or a repeat is believed only once decided on a caught-up account."""
+    accounts = account_cache(store)
+    account_id = credits.account_id_for(user_id)
 
     def attempt() -> LedgerChange:
-        state = load_account(store, user_id)
-        new_events = decide(state)
+        state = accounts.current(account_id)
+        new_events = _decided_or_nothing(decide, state)
         if not new_events:
-            assert state is not None, "only opening decides on a missing account"
-            return LedgerChange(state, (), store.head())
-        position = store.append(*new_events)
-        return LedgerChange(evolved(state, new_events), tuple(new_events), position)
+            state = accounts.caught_up(account_id, state)
+            new_events = decide(state)  # a refusal now is the account's, not the cache's
+            if not new_events:
+                assert state is not None, "only opening decides on a missing account"
+                return LedgerChange(state, (), store.head())
+        try:
+            position = store.append(*new_events)
+        except VersionConflict:
+            accounts.caught_up(account_id, state)
+            raise
+        account = evolved(state, new_events)
+        accounts.remember(account)
+        return LedgerChange(account, tuple(new_events), position)
 
-    return with_retries(attempt)
+    with accounts.exclusive(account_id):
+        return with_retries(attempt)
+
+
+def _decided_or_nothing(decide: Decide, state: CreditAccount | None) -> list[CreditEvent]:
+    try:
+        return decide(state)
+    except DomainError:
+        return []
 
 
 def evolved(state: CreditAccount | None, new_events: Sequence[CreditEvent]) -> CreditAccount:
