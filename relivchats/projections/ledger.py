@@ -4,8 +4,9 @@ Tables (schema/003_ledger.sql): `credit_balances` (one row per account), `credit
 (one row per event, with the running balance) and `credit_reservations` (each reservation and
 how it ended). Written for rebuild speed: a batch is first folded in memory, with the same
 `movement()` the auditor's replay uses, then written with at most five set-based statements
-whatever its size. New rows are plain INSERTs and resolutions only touch open reservations, so
-an event applied twice or out of order fails loudly instead of being absorbed.
+whatever its size. New rows are plain INSERTs (COPY for the bulky ones: a rebuild writes two rows
+per event) and resolutions only touch open reservations, so an event applied twice or out of
+order fails loudly instead of being absorbed.
 """
 
 from __future__ import annotations
@@ -189,7 +190,9 @@ def _columns(records: list[tuple[Any, ...]] | list[list[Any]]) -> list[list[Any]
 
 async def _write(conn: asyncpg.Connection, rows: _Rows) -> None:
     if rows.transactions:
-        await conn.execute(_INSERT_TRANSACTIONS, *_columns(rows.transactions))
+        await conn.copy_records_to_table(
+            "credit_transactions", records=rows.transactions, columns=_TRANSACTION_COLUMNS
+        )
     new = [(k, a) for k, a in rows.accounts.items() if a.is_new]
     changed = [(k, a) for k, a in rows.accounts.items() if not a.is_new]
     if new:
@@ -197,7 +200,11 @@ async def _write(conn: asyncpg.Connection, rows: _Rows) -> None:
     if changed:
         await conn.execute(_UPDATE_BALANCES, *_columns([_balance_row(k, a) for k, a in changed]))
     if rows.new_reservations:
-        await conn.execute(_INSERT_RESERVATIONS, *_columns(list(rows.new_reservations.values())))
+        await conn.copy_records_to_table(
+            "credit_reservations",
+            records=[tuple(row) for row in rows.new_reservations.values()],
+            columns=_RESERVATION_COLUMNS,
+        )
     if rows.resolved:
         status = await conn.execute(_RESOLVE_RESERVATIONS, *_columns(list(rows.resolved.values())))
         if status != f"UPDATE {len(rows.resolved)}":
@@ -219,14 +226,13 @@ def _balance_row(account_id: UUID, account: _Account) -> tuple[Any, ...]:
     )
 
 
-_INSERT_TRANSACTIONS = """
-INSERT INTO credit_transactions (account_id, version, user_id, kind, amount, held_change,
-    balance_after, held_after, available_after, reference_id, job_id, description, occurred_at,
-    position)
-SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::bigint[],
-    $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::uuid[], $11::uuid[], $12::text[],
-    $13::timestamptz[], $14::bigint[])
-"""
+# fmt: off
+_TRANSACTION_COLUMNS = (
+    "account_id", "version", "user_id", "kind", "amount", "held_change", "balance_after",
+    "held_after", "available_after", "reference_id", "job_id", "description", "occurred_at",
+    "position",
+)
+# fmt: on
 
 _BALANCE_COLUMNS = """unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[],
     $6::boolean[], $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::bigint[])"""
@@ -245,13 +251,13 @@ FROM {_BALANCE_COLUMNS} AS u(account_id, user_id, balance, held, available, flag
 WHERE b.account_id = u.account_id
 """
 
-_INSERT_RESERVATIONS = """
-INSERT INTO credit_reservations (account_id, reservation_id, user_id, job_id, amount, expires_at,
-    status, release_reason, reserved_at, resolved_at, position)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[],
-    $6::timestamptz[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[],
-    $11::bigint[])
-"""
+# fmt: off
+_RESERVATION_COLUMNS = (
+    "account_id", "reservation_id", "user_id", "job_id", "amount", "expires_at", "status",
+    "release_reason", "reserved_at", "resolved_at", "position",
+)
+# fmt: on
+
 
 _RESOLVE_RESERVATIONS = """
 UPDATE credit_reservations AS r SET status = u.status, release_reason = u.reason,
