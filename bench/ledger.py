@@ -1,0 +1,328 @@
+"""The coin ledger: reserve+capture cycles (P3, P4) and the ledger projection's rebuild (P5).
+
+Rows, each with a baseline measured in the same run on the same database:
+- reserve+capture cycles/s over 1,000 accounts, 16 client threads, through the real commands
+  (load, decide, append, retried on version conflicts), against the event store's single-event
+  append ceiling (16 threads appending one-event saves) and against a row-lock design
+  (`SELECT ... FOR UPDATE` on a balance row, a reservation row and a ledger row per movement, one
+  psycopg connection per thread, as the old design did);
+- the same on ONE hot account, 16 clients, against the same row-lock design;
+- the ledger projection rebuilt from zero, events/s, against reading the same rows raw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import asyncpg
+import psycopg
+
+from bench.common import Row, throwaway_database
+from relivchats.adapters.eventstore import EventStore
+from relivchats.commands.credits import capture_reservation, reserve_coins
+from relivchats.domain import credits_rules as rules
+from relivchats.domain.credits import CreditAccount, CreditEvent, evolve
+from relivchats.domain.errors import DomainError
+from relivchats.domain.events import next_event_fields
+from relivchats.domain.users import UserRegistered
+from relivchats.projections.ledger import LedgerProjection
+from relivchats.projections.rebuild import rebuild
+from relivchats.settings import Settings
+
+ACCOUNTS = 1_000
+CLIENTS = 16
+SECONDS = 10
+CEILING_SECONDS = 5
+COINS = 10_000_000  # every account can afford every cycle: we measure contention, not refusals
+HISTORY_CYCLES = 50  # reserve+capture cycles per account in the rebuild history
+SAVE_EVENTS = 2_000
+IN_20_MINUTES = timedelta(minutes=20)
+
+Cycle = Callable[[random.Random], None]
+
+
+@dataclass
+class Load:
+    cycles: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    refused: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def rate(self) -> float:
+        return self.cycles / self.seconds
+
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[int(len(ordered) * 0.99)] if ordered else 0.0
+
+    def summary(self) -> str:
+        refused = ", ".join(f"{n} {code}" for code, n in self.refused.items()) or "none refused"
+        return f"{self.rate:,.0f} cycles/s, p99 {self.p99_ms:.0f} ms ({refused})"
+
+
+def drive(make_cycle: Callable[[], Cycle], clients: int, seconds: float) -> Load:
+    """`clients` threads run cycles until the time is up; each thread makes its own cycle."""
+    load = Load()
+    deadline = time.perf_counter() + seconds
+
+    def client(seed: int) -> None:
+        cycle, rng = make_cycle(), random.Random(seed)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                cycle(rng)
+            except DomainError as refused:
+                with load.lock:
+                    load.refused[refused.code] += 1
+                continue
+            with load.lock:
+                load.cycles += 1
+                load.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    load.seconds = time.perf_counter() - started
+    return load
+
+
+def open_accounts(store: EventStore, count: int) -> list[uuid.UUID]:
+    users = [uuid.uuid4() for _ in range(count)]
+    for start in range(0, count, 500):
+        events = []
+        for user_id in users[start : start + 500]:
+            events += decided([partial(rules.open_account, user_id=user_id), _purchase()])[0]
+        store.append(*events)
+    return users
+
+
+def _purchase() -> Callable[[CreditAccount | None], list[CreditEvent]]:
+    return partial(rules.purchase, order_id=uuid.uuid4(), coins=COINS)
+
+
+def decided(
+    commands: list[Callable[[CreditAccount | None], list[CreditEvent]]],
+) -> tuple[list[CreditEvent], CreditAccount | None]:
+    """Run commands on an in-memory account: the events a history of them would store."""
+    state: CreditAccount | None = None
+    events: list[CreditEvent] = []
+    for command in commands:
+        for event in command(state):
+            state = evolve(state, event)
+            events.append(event)
+    return events, state
+
+
+def event_sourced_cycle(store: EventStore, users: list[uuid.UUID]) -> Callable[[], Cycle]:
+    def cycle(rng: random.Random) -> None:
+        user_id, reservation_id = rng.choice(users), uuid.uuid4()
+        expires_at = datetime.now(UTC) + IN_20_MINUTES
+        reserve_coins(store, user_id, reservation_id, 10, uuid.uuid4(), expires_at)
+        capture_reservation(store, user_id, reservation_id)
+
+    return lambda: cycle
+
+
+def append_ceiling(store: EventStore) -> Load:
+    """One-event saves of fresh aggregates: the most the store's table lock lets through."""
+
+    def append_one(_: random.Random) -> None:
+        store.append(UserRegistered(**next_event_fields(uuid.uuid4(), 0)))
+
+    return drive(lambda: append_one, CLIENTS, CEILING_SECONDS)
+
+
+ROW_LOCK_SCHEMA = """
+CREATE TABLE bench_balances (user_id uuid PRIMARY KEY, balance bigint NOT NULL,
+    held bigint NOT NULL);
+CREATE TABLE bench_reservations (reservation_id uuid PRIMARY KEY, user_id uuid NOT NULL,
+    amount bigint NOT NULL, status text NOT NULL);
+CREATE TABLE bench_transactions (user_id uuid NOT NULL, at timestamptz NOT NULL DEFAULT now(),
+    kind text NOT NULL, amount bigint NOT NULL, reference_id uuid NOT NULL);
+"""
+
+
+def row_lock_cycle(dsn: str, users: list[uuid.UUID]) -> Callable[[], Cycle]:
+    """The old design: lock the balance row, check, write the reservation and a ledger row."""
+
+    def make() -> Cycle:
+        conn = psycopg.connect(dsn)
+
+        def cycle(rng: random.Random) -> None:
+            user_id, reservation_id = rng.choice(users), uuid.uuid4()
+            with conn.transaction():
+                balance, held = conn.execute(
+                    "SELECT balance, held FROM bench_balances WHERE user_id = %s FOR UPDATE",
+                    (user_id,),
+                ).fetchone() or (0, 0)
+                assert balance - held >= 10
+                conn.execute(
+                    "INSERT INTO bench_reservations VALUES (%s, %s, 10, 'open')",
+                    (reservation_id, user_id),
+                )
+                conn.execute(
+                    "UPDATE bench_balances SET held = held + 10 WHERE user_id = %s", (user_id,)
+                )
+                _ledger_row(conn, user_id, "reservation", 0, reservation_id)
+            with conn.transaction():
+                conn.execute(
+                    "SELECT 1 FROM bench_balances WHERE user_id = %s FOR UPDATE", (user_id,)
+                )
+                conn.execute(
+                    "UPDATE bench_reservations SET status = 'captured'"
+                    " WHERE reservation_id = %s AND status = 'open'",
+                    (reservation_id,),
+                )
+                conn.execute(
+                    "UPDATE bench_balances SET balance = balance - 10, held = held - 10"
+                    " WHERE user_id = %s",
+                    (user_id,),
+                )
+                _ledger_row(conn, user_id, "capture", -10, reservation_id)
+
+        return cycle
+
+    return make
+
+
+def _ledger_row(
+    conn: psycopg.Connection[tuple[object, ...]],
+    user_id: uuid.UUID,
+    kind: str,
+    amount: int,
+    ref: uuid.UUID,
+) -> None:
+    conn.execute(
+        "INSERT INTO bench_transactions (user_id, kind, amount, reference_id)"
+        " VALUES (%s, %s, %s, %s)",
+        (user_id, kind, amount, ref),
+    )
+
+
+def prepare_row_lock(dsn: str, users: list[uuid.UUID]) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(ROW_LOCK_SCHEMA)
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO bench_balances VALUES (%s, %s, 0)", [(u, COINS) for u in users]
+            )
+
+
+def cycle_rows(dsn: str) -> list[Row]:
+    store = EventStore(Settings(database_url=dsn, eventstore_pool_size=CLIENTS))
+    try:
+        users = open_accounts(store, ACCOUNTS)
+        prepare_row_lock(dsn, users)
+        ceiling = append_ceiling(store)
+        spread = drive(event_sourced_cycle(store, users), CLIENTS, SECONDS)
+        spread_locked = drive(row_lock_cycle(dsn, users), CLIENTS, SECONDS)
+        hot = drive(event_sourced_cycle(store, users[:1]), CLIENTS, SECONDS)
+        hot_locked = drive(row_lock_cycle(dsn, users[:1]), CLIENTS, SECONDS)
+    finally:
+        store.close()
+    saves = 2 * spread.rate  # a cycle is two saves: the reservation, then its capture
+    common = f"{CLIENTS} client threads, {SECONDS} s, PostgreSQL on loopback"
+    return [
+        {
+            "what": "reserve+capture cycles, 1,000 accounts (P3)",
+            "conditions": f"{ACCOUNTS:,} accounts, {common}",
+            "figure": spread.summary(),
+            "baseline": f"append ceiling: {ceiling.rate:,.0f} one-event saves/s; row lock:"
+            f" {spread_locked.summary()}",
+            "ratio": f"saves {saves / ceiling.rate:.2f} x ceiling;"
+            f" {spread.rate / spread_locked.rate:.2f} x row lock",
+        },
+        {
+            "what": "reserve+capture cycles, one hot account (P4)",
+            "conditions": f"1 account, {common}",
+            "figure": hot.summary(),
+            "baseline": f"row lock: {hot_locked.summary()}",
+            "ratio": f"{hot.rate / hot_locked.rate:.2f} x row lock",
+        },
+    ]
+
+
+def seed_history(store: EventStore, accounts: int) -> int:
+    """Each account: opened, bought coins, then reserve+capture cycles; saved in big batches."""
+    pending: list[CreditEvent] = []
+    total = 0
+    for _ in range(accounts):
+        user_id = uuid.uuid4()
+        commands = [partial(rules.open_account, user_id=user_id), _purchase()]
+        for _ in range(HISTORY_CYCLES):
+            rid = uuid.uuid4()
+            expires_at = datetime.now(UTC) + IN_20_MINUTES
+            commands += [
+                partial(
+                    rules.reserve, reservation_id=rid, amount=10, expires_at=expires_at, job_id=rid
+                ),
+                partial(rules.capture, reservation_id=rid),
+            ]
+        pending += decided(commands)[0]
+        if len(pending) >= SAVE_EVENTS:
+            store.append(*pending)
+            total, pending = total + len(pending), []
+    if pending:
+        store.append(*pending)
+    return total + len(pending)
+
+
+async def raw_read_rate(dsn: str) -> float:
+    """Baseline: fetch the same event rows in the same batches; decode and write nothing."""
+    conn = await asyncpg.connect(dsn)
+    started, after, count = time.perf_counter(), 0, 0
+    while rows := await conn.fetch(
+        "SELECT notification_id, originator_id, originator_version, topic, state, recorded_at"
+        " FROM relivchats_events WHERE notification_id > $1 AND topic = ANY($2::text[])"
+        " ORDER BY notification_id LIMIT 2000",
+        after,
+        list(LedgerProjection.topics),
+    ):
+        after, count = rows[-1]["notification_id"], count + len(rows)
+    await conn.close()
+    return count / (time.perf_counter() - started)
+
+
+def rebuild_rows(dsn: str) -> list[Row]:
+    store = EventStore(Settings(database_url=dsn))
+    try:
+        seeded = seed_history(store, ACCOUNTS)
+    finally:
+        store.close()
+    raw = asyncio.run(raw_read_rate(dsn))
+    result = asyncio.run(rebuild(dsn, LedgerProjection(), switch=True))
+    return [
+        {
+            "what": "ledger projection rebuild (P5)",
+            "conditions": f"{result.events:,} credit events ({seeded:,} seeded, {ACCOUNTS:,}"
+            " accounts), batches of 2,000, one connection",
+            "figure": f"{result.events_per_second:,.0f} events/s",
+            "baseline": f"raw read only: {raw:,.0f} events/s",
+            "ratio": f"{result.events_per_second / raw:.2f}",
+        }
+    ]
+
+
+def main() -> list[Row]:
+    with throwaway_database() as dsn:
+        return cycle_rows(dsn) + rebuild_rows(dsn)
+
+
+if __name__ == "__main__":
+    for row in main():
+        print(row)
