@@ -79,6 +79,7 @@ def to_vectors(chunks: list[Chunk], vectors: list[list[float]]) -> list[ChunkVec
 
 
 def main() -> list[dict[str, str]]:
+    load_before = os.getloadavg()[0]
     messages = synthetic_chat(MESSAGES)
     _, render_s = timed(lambda: "\n".join(f"{m.sender}: {m.text}" for m in messages))
     chunks, chunk_s = timed(lambda: chunk_messages(messages))
@@ -109,7 +110,7 @@ def main() -> list[dict[str, str]]:
     conditions = (
         f"{MESSAGES:,} synthetic messages, {len(chunks):,} chunks, all-MiniLM-L6-v2 "
         f"({embedder.precision}, 256 word pieces, batch 32), Qdrant local mode, "
-        f"{os.cpu_count()} cores"
+        f"{os.cpu_count()} cores, load average {load_before:.1f} at start"
     )
     return [
         {
