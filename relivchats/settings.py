@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     # Privacy: 32-byte AES-GCM master key, hex. Wraps per-user keys and encrypts chat content.
     content_key: SecretStr = SecretStr(DEV_CONTENT_KEY)
 
+    # Chats. Uploads are parsed in forked processes (one per upload, then it exits, so memory
+    # goes back); a 200 MB text needs about 4.5 GB, beyond the cap the upload is refused (413).
+    upload_workers: int = 1  # concurrent parsing processes per API process
+    upload_worker_memory_mb: int = 6144  # address-space cap of one parsing process
+    rate_limit_upload: str = "20/hour"  # per user; "N/second|minute|hour|day", comma-separated
+    chat_purge_interval_s: float = 60.0  # beat: erase deleted chats' content this often
+    chat_purge_batch: int = 100  # chats (and orphaned contents) per purge run
+    orphan_content_grace_s: int = 600  # content no event names is erased after this long
+    loop_lag_probe_ms: int = 0  # > 0: the API measures its event-loop lag (metrics, bench)
+
     @property
     def database_name(self) -> str:
         return urlsplit(self.database_url).path.lstrip("/") or "postgres"

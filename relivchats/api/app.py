@@ -11,18 +11,29 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from relivchats import __version__
+from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import AsyncEventStore, EventStore
 from relivchats.adapters.identity import JwksCache, TokenVerifier
 from relivchats.adapters.payments.providers import build_providers
+from relivchats.adapters.ratelimit import RateLimiter
 from relivchats.api.errors import install_error_handlers
+from relivchats.api.looplag import loop_lag_probe
 from relivchats.api.middleware import RequestContextMiddleware
-from relivchats.api.routes import audit, credits, health, payments, users
+from relivchats.api.routes import audit, chats, credits, health, payments, users
+from relivchats.commands.ingest import IngestPool
 from relivchats.commands.payments import RecordedReceipts
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings
 
-ROUTERS = (health.router, users.router, payments.router, credits.router, audit.router)
+ROUTERS = (
+    health.router,
+    users.router,
+    payments.router,
+    credits.router,
+    audit.router,
+    chats.router,
+)
 
 
 def build_token_verifier(settings: Settings) -> TokenVerifier:
@@ -55,13 +66,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = await asyncio.to_thread(EventStore, settings)
     app.state.event_store = AsyncEventStore(store, threads=settings.eventstore_pool_size)
     app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2)
+    app.state.content_cipher = ContentCipher.from_settings(settings)
+    app.state.rate_limiter = RateLimiter(app.state.redis)
+    app.state.ingest_pool = IngestPool(settings)
+    warming = asyncio.create_task(app.state.ingest_pool.warm())  # not worth delaying start-up
     # Everything loaded so far (SDKs, models, routes) lives as long as the process. A full
     # collection walking it paused every request ~60 ms (the p99 tail); frozen, it is skipped.
     gc.collect()
     gc.freeze()
     try:
-        yield
+        async with loop_lag_probe(settings.loop_lag_probe_ms):
+            yield
     finally:
+        warming.cancel()
+        await asyncio.to_thread(app.state.ingest_pool.close)
         await app.state.redis.aclose()
         await asyncio.to_thread(app.state.event_store.close)
         await app.state.read_pool.close()

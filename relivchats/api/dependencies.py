@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Annotated
+from uuid import UUID
 
+import asyncpg
 from fastapi import Depends, Header, Query, Request, Response
+from redis.exceptions import RedisError
 
+from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import AsyncEventStore
 from relivchats.adapters.identity import Principal, TokenInvalid, TokenVerifier
 from relivchats.adapters.payments import PaymentProvider
+from relivchats.adapters.ratelimit import RateLimiter, Window, parse_rule
 from relivchats.api.errors import ApiError
 from relivchats.logs import user_id_var
+from relivchats.projections import chat_queries
 from relivchats.projections.status import slowest_position
 from relivchats.settings import Settings
+
+log = logging.getLogger(__name__)
 
 POSITION_POLL_S = 0.01
 
@@ -87,18 +98,76 @@ async def wait_for_min_position(
     wanted = min_position if min_position is not None else x_min_position
     if not wanted:
         return
+    names: list[str] = request.app.state.projection_names
+    await wait_until_projected(request, response, names, wanted)
+
+
+async def wait_until_projected(
+    request: Request, response: Response, names: list[str], wanted: int
+) -> bool:
+    """Wait (bounded) until the named projections reach `wanted`; False, and say so, if not."""
     settings: Settings = request.app.state.settings
     pool: ReadPool = request.app.state.read_pool
-    names: list[str] = request.app.state.projection_names
     deadline = time.monotonic() + settings.min_position_timeout_s
     while True:
         async with pool.connection() as conn:
             reached = await slowest_position(conn, names)
         if reached >= wanted:
             response.headers["X-Read-Position"] = str(reached)
-            return
+            return True
         if time.monotonic() >= deadline:
             response.headers["X-Read-Position"] = str(reached)
             response.headers["X-Consistency"] = "stale"
-            return
+            return False
         await asyncio.sleep(POSITION_POLL_S)
+
+
+async def _content_cipher(request: Request) -> ContentCipher:
+    cipher: ContentCipher = request.app.state.content_cipher
+    return cipher
+
+
+Cipher = Annotated[ContentCipher, Depends(_content_cipher)]
+
+
+async def _owned_chat(chat_id: UUID, user: CurrentUser, db: ReadDb) -> asyncpg.Record:
+    """The caller's live chat (its `chats` read row); 404 for missing, deleted or not theirs."""
+    row = await chat_queries.owned_chat(db, chat_id, user.user_id)
+    if row is None:
+        raise ApiError(404, "no such chat", code="chat_not_found")
+    return row
+
+
+OwnedChat = Annotated[asyncpg.Record, Depends(_owned_chat)]
+
+
+def rate_limited(name: str, rule: Callable[[Settings], str]) -> Callable[..., Awaitable[None]]:
+    """A dependency counting the caller's request against a configured rule ("20/hour").
+
+    Over the limit: 429 with Retry-After. If Redis cannot be reached the request is let through
+    (and logged): an abuse limit must not take the API down with it.
+    """
+
+    async def check(request: Request, user: CurrentUser) -> None:
+        limiter: RateLimiter = request.app.state.rate_limiter
+        windows = _windows(rule(request.app.state.settings))
+        try:
+            verdict = await limiter.hit(name, str(user.user_id), windows)
+        except (OSError, RedisError):
+            log.warning("rate limit not checked: Redis unavailable", extra={"limit": name})
+            return
+        if not verdict.allowed:
+            raise ApiError(
+                429,
+                f"too many requests: at most {verdict.limit} every {verdict.window_s} s;"
+                f" try again in {verdict.retry_after_s} s",
+                details={"limit": verdict.limit, "window_s": verdict.window_s},
+                headers={"Retry-After": str(verdict.retry_after_s)},
+            )
+
+    return check
+
+
+@cache
+def _windows(rule: str) -> tuple[Window, ...]:
+    return parse_rule(rule)

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relivchats.adapters import payments
 from relivchats.domain import errors as domain
+from relivchats.domain import uploads
 from relivchats.logs import request_id_var
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
     domain.UserDeleted: 401,
     domain.Busy: 503,
     domain.InsufficientFunds: 402,
+    uploads.UploadTooLarge: 413,
+    uploads.CompressionRatioTooHigh: 413,
+    uploads.ChatTooLargeToProcess: 413,
 }
 DEFAULT_DOMAIN_STATUS = 422
 

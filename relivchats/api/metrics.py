@@ -22,3 +22,8 @@ PROJECTION_LAG_SECONDS = Gauge(
 PROJECTION_FAILED = Gauge(
     "relivchats_projection_failed", "1 while a projection is stopped by an error", ["projection"]
 )
+EVENT_LOOP_LAG = Histogram(
+    "relivchats_event_loop_lag_seconds",
+    "How late the event loop woke a probe (LOOP_LAG_PROBE_MS > 0): time it was blocked",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)

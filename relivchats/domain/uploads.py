@@ -141,6 +141,19 @@ class NotAChatExport(UploadRejected):
         )
 
 
+class ChatTooLargeToProcess(UploadRejected):
+    """Within the file limits, but more messages than one parsing process may hold in memory."""
+
+    code = "chat_too_large_to_process"
+
+    def __init__(self, limit_mb: int):
+        super().__init__(
+            f"This chat has too many messages to process at once (it needs more than {limit_mb:,} "
+            "MB of memory). Export a shorter period of the chat and upload it again.",
+            limit_mb=limit_mb,
+        )
+
+
 class MessageKind(IntEnum):
     """What a message is, decided by the parser from the export's placeholder texts."""
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from relivchats.projections.base import Projection
+from relivchats.projections.chats import ChatsProjection
 from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.payments import PaymentOrdersProjection
 from relivchats.projections.users import UsersProjection
 
 
 def all_projections() -> list[Projection]:
-    return [UsersProjection(), PaymentOrdersProjection(), LedgerProjection()]
+    return [UsersProjection(), PaymentOrdersProjection(), LedgerProjection(), ChatsProjection()]
 
 
 def projection_named(name: str) -> Projection:

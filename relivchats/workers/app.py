@@ -30,8 +30,9 @@ from relivchats.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 QUEUES = ("indexing", "generation", "maintenance")
-TASK_MODULES = ("relivchats.workers.sweeper",)
+TASK_MODULES = ("relivchats.workers.sweeper", "relivchats.workers.maintenance")
 SWEEP_TASK = "maintenance.sweep_expired_reservations"
+PURGE_TASK = "maintenance.purge_deleted_chats"
 
 
 def broker_url(redis_url: str) -> str:
@@ -77,7 +78,12 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": settings.reservation_sweep_interval_s,
                 # A sweep still queued when the next is due is pointless: drop it.
                 "options": {"expires": settings.reservation_sweep_interval_s},
-            }
+            },
+            "purge-deleted-chats": {
+                "task": PURGE_TASK,
+                "schedule": settings.chat_purge_interval_s,
+                "options": {"expires": settings.chat_purge_interval_s},
+            },
         },
     )
     return app

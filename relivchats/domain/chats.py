@@ -1,0 +1,273 @@
+"""The Chat aggregate: an uploaded export's life from upload to purge.
+
+Events hold metadata only. The messages and the statistics (which quote the chat: top words,
+emoji, links, the longest message) live encrypted in content tables under `content_id`; the
+`ChatUploaded` event names that content, so a chat is whatever its events say and content that
+no event names is an orphan for the purge task. An upload sent with an `Idempotency-Key` is
+keyed by (owner, key): the same key names the same chat, and `upload_digest` (a keyed digest of
+the uploaded bytes) tells "the same file again" from "another file under a used key".
+
+Every command on a chat is its owner's: anyone else, like a deleted chat, finds nothing
+(`ChatNotFound`), so the API can answer 404 without revealing that the chat exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from relivchats.domain.errors import Conflict, InvalidCommand, NotFound
+from relivchats.domain.events import Event, deterministic_id, fold, next_event_fields
+from relivchats.domain.statistics import chat_title, is_group_chat
+
+MAX_TITLE_CHARS = 120
+
+
+def chat_id_for(owner_id: UUID, idempotency_key: str) -> UUID:
+    return deterministic_id("chat", owner_id, idempotency_key)
+
+
+class ChatNotFound(NotFound):
+    code = "chat_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no such chat")
+
+
+@dataclass(frozen=True)
+class ChatUploaded(Event):
+    TOPIC = "chats.ChatUploaded.v1"
+    owner_id: UUID
+    title: str
+    participants: tuple[str, ...]
+    is_group: bool
+    message_count: int
+    first_message_at: datetime  # naive local times, as the export wrote them
+    last_message_at: datetime
+    content_id: UUID  # messages and encrypted statistics in the content tables
+    upload_digest: str | None  # keyed digest of the uploaded bytes, with an Idempotency-Key
+
+
+@dataclass(frozen=True)
+class DisplayNameSet(Event):
+    TOPIC = "chats.DisplayNameSet.v1"
+    me_participant: str | None
+    title: str
+
+
+@dataclass(frozen=True)
+class ChatIndexed(Event):
+    TOPIC = "chats.ChatIndexed.v1"
+    chunks: int
+
+
+@dataclass(frozen=True)
+class IndexingFailed(Event):
+    TOPIC = "chats.IndexingFailed.v1"
+    reason: str  # an error code, never chat content
+
+
+@dataclass(frozen=True)
+class ChatShared(Event):
+    """Only the SHA-256 of the share token is recorded; the token is shown to the owner once."""
+
+    TOPIC = "chats.ChatShared.v1"
+    share_token_hash: str
+
+
+@dataclass(frozen=True)
+class ChatUnshared(Event):
+    TOPIC = "chats.ChatUnshared.v1"
+
+
+@dataclass(frozen=True)
+class ChatDeleted(Event):
+    TOPIC = "chats.ChatDeleted.v1"
+
+
+@dataclass(frozen=True)
+class ChatPurged(Event):
+    """The chat's content (messages, statistics, later its vectors) has been erased."""
+
+    TOPIC = "chats.ChatPurged.v1"
+
+
+@dataclass(frozen=True)
+class UploadSummary:
+    """What parsing established about an upload: everything the event needs."""
+
+    participants: tuple[str, ...]
+    message_count: int
+    first_message_at: datetime
+    last_message_at: datetime
+    content_id: UUID
+
+
+@dataclass(frozen=True)
+class Chat:
+    id: UUID
+    version: int
+    owner_id: UUID
+    title: str
+    participants: tuple[str, ...]
+    is_group: bool
+    message_count: int
+    first_message_at: datetime
+    last_message_at: datetime
+    content_id: UUID
+    upload_digest: str | None
+    uploaded_at: datetime
+    me_participant: str | None = None
+    share_token_hash: str | None = None
+    indexed_chunks: int | None = None
+    indexing_failure: str | None = None
+    deleted: bool = False
+    purged: bool = False
+
+
+def evolve(state: Chat | None, event: Event) -> Chat:
+    if isinstance(event, ChatUploaded):
+        return Chat(
+            id=event.originator_id,
+            version=event.originator_version,
+            owner_id=event.owner_id,
+            title=event.title,
+            participants=tuple(event.participants),
+            is_group=event.is_group,
+            message_count=event.message_count,
+            first_message_at=event.first_message_at,
+            last_message_at=event.last_message_at,
+            content_id=event.content_id,
+            upload_digest=event.upload_digest,
+            uploaded_at=event.timestamp,
+        )
+    assert state is not None, f"{type(event).__name__} before ChatUploaded"
+    state = replace(state, version=event.originator_version)
+    if isinstance(event, DisplayNameSet):
+        return replace(state, me_participant=event.me_participant, title=event.title)
+    if isinstance(event, ChatIndexed):
+        return replace(state, indexed_chunks=event.chunks, indexing_failure=None)
+    if isinstance(event, IndexingFailed):
+        return replace(state, indexing_failure=event.reason)
+    if isinstance(event, ChatShared):
+        return replace(state, share_token_hash=event.share_token_hash)
+    if isinstance(event, ChatUnshared):
+        return replace(state, share_token_hash=None)
+    if isinstance(event, ChatDeleted):
+        return replace(state, deleted=True, share_token_hash=None)
+    if isinstance(event, ChatPurged):
+        return replace(state, purged=True)
+    return state
+
+
+def replay(events: Iterable[Event]) -> Chat | None:
+    return fold(evolve, events)
+
+
+def owned(state: Chat | None, owner_id: UUID) -> Chat:
+    """The owner's live chat; missing, deleted and other people's chats are all not found."""
+    if state is None or state.deleted or state.owner_id != owner_id:
+        raise ChatNotFound()
+    return state
+
+
+def replayed_upload(state: Chat | None, owner_id: UUID, upload_digest: str | None) -> Chat | None:
+    """The chat a repeated upload (same Idempotency-Key) refers to, if the key was used before."""
+    if state is None:
+        return None
+    if state.owner_id != owner_id:  # cannot happen with keyed ids; never leak another's chat
+        raise ChatNotFound()
+    if state.deleted:
+        raise Conflict("this Idempotency-Key named a chat that has been deleted; use a new key")
+    if upload_digest is None or state.upload_digest != upload_digest:
+        raise Conflict(
+            "this Idempotency-Key was already used for a different file", chat_id=str(state.id)
+        )
+    return state
+
+
+def upload(
+    state: Chat | None,
+    chat_id: UUID,
+    owner_id: UUID,
+    summary: UploadSummary,
+    upload_digest: str | None,
+) -> list[Event]:
+    if replayed_upload(state, owner_id, upload_digest) is not None:
+        return []
+    return [
+        ChatUploaded(
+            **next_event_fields(chat_id, 0),
+            owner_id=owner_id,
+            title=chat_title(summary.participants),
+            participants=summary.participants,
+            is_group=is_group_chat(summary.participants),
+            message_count=summary.message_count,
+            first_message_at=summary.first_message_at,
+            last_message_at=summary.last_message_at,
+            content_id=summary.content_id,
+            upload_digest=upload_digest,
+        )
+    ]
+
+
+def set_display_name(
+    state: Chat | None, owner_id: UUID, *, me_participant: str | None, title: str | None
+) -> list[Event]:
+    """Say which participant the owner is and/or rename the chat; a field left None is kept."""
+    chat = owned(state, owner_id)
+    if me_participant is None and title is None:
+        raise InvalidCommand("give me_participant, title, or both")
+    if me_participant is not None and me_participant not in chat.participants:
+        raise InvalidCommand(
+            "me_participant must be one of the chat's participants", participants=chat.participants
+        )
+    new_title = chat.title if title is None else title.strip()
+    if not new_title or len(new_title) > MAX_TITLE_CHARS:
+        raise InvalidCommand(f"a title has 1 to {MAX_TITLE_CHARS} characters")
+    new_me = chat.me_participant if me_participant is None else me_participant
+    if (new_me, new_title) == (chat.me_participant, chat.title):
+        return []
+    fields = next_event_fields(chat.id, chat.version)
+    return [DisplayNameSet(**fields, me_participant=new_me, title=new_title)]
+
+
+def share(state: Chat | None, owner_id: UUID, share_token_hash: str) -> list[Event]:
+    """Share under a new token; an older token stops working."""
+    chat = owned(state, owner_id)
+    return [
+        ChatShared(**next_event_fields(chat.id, chat.version), share_token_hash=share_token_hash)
+    ]
+
+
+def unshare(state: Chat | None, owner_id: UUID) -> list[Event]:
+    chat = owned(state, owner_id)
+    if chat.share_token_hash is None:
+        return []
+    return [ChatUnshared(**next_event_fields(chat.id, chat.version))]
+
+
+def delete(state: Chat | None, owner_id: UUID) -> list[Event]:
+    chat = owned(state, owner_id)
+    return [ChatDeleted(**next_event_fields(chat.id, chat.version))]
+
+
+def purge(state: Chat | None) -> list[Event]:
+    """Record that a deleted chat's content is gone; once, and only after the deletion."""
+    if state is None or not state.deleted or state.purged:
+        return []
+    return [ChatPurged(**next_event_fields(state.id, state.version))]
+
+
+def record_indexed(state: Chat | None, chunks: int) -> list[Event]:
+    if state is None or state.deleted or state.indexed_chunks == chunks:
+        return []
+    return [ChatIndexed(**next_event_fields(state.id, state.version), chunks=chunks)]
+
+
+def record_indexing_failed(state: Chat | None, reason: str) -> list[Event]:
+    if state is None or state.deleted:
+        return []
+    return [IndexingFailed(**next_event_fields(state.id, state.version), reason=reason)]
