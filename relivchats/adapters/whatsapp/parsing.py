@@ -6,10 +6,12 @@ our own. We tell it the header format (detected by `headers`), which is about 60
 its auto-detection and settles day/month order over the whole file.
 
 This is CPU-bound and synchronous: callers on an event loop run it in a worker thread/process.
+The text whatstk reads sits in a 0600 temporary file for the call, in /dev/shm when possible.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from functools import cache
@@ -25,6 +27,8 @@ from relivchats.adapters.whatsapp.notices import (
     without_system_lines,
 )
 from relivchats.domain.uploads import NotAChatExport, ParsedChat
+
+_SHARED_MEMORY = "/dev/shm"  # noqa: S108 (a tmpfs checked for room, not a guessable path)
 
 
 def parse_chat_text(text: str) -> ParsedChat:
@@ -54,7 +58,9 @@ def _messages_frame(text: str, header: HeaderFormat) -> pd.DataFrame:
     message_header, _ = whatstk.generate_regex(header.hformat())
     if re.search(message_header, text) is None:
         raise NotAChatExport("it has dated lines, but none with a sender: no messages")
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt") as chat_file:
+    # Created 0600 under a random name of our own; removed as soon as whatstk has read it.
+    folder = _memory_backed_folder(len(text))
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", dir=folder) as chat_file:
         chat_file.write(text)
         chat_file.flush()
         try:
@@ -65,6 +71,17 @@ def _messages_frame(text: str, header: HeaderFormat) -> pd.DataFrame:
         except (HFormatError, ValueError) as error:
             raise NotAChatExport(f"its message headers could not be read ({error})") from error
     return frame
+
+
+def _memory_backed_folder(text_chars: int) -> str | None:
+    """Shared memory when it has room, so the chat text never reaches a disk; else None."""
+    try:
+        shm = os.statvfs(_SHARED_MEMORY)
+    except OSError:
+        return None
+    # UTF-8 takes up to 4 bytes a character; keep a margin for other users of /dev/shm.
+    room = shm.f_bavail * shm.f_frsize
+    return _SHARED_MEMORY if room > 4 * text_chars + 64 * 1024 * 1024 else None
 
 
 def _parsed_chat_from(frame: pd.DataFrame) -> ParsedChat:
