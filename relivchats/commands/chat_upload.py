@@ -67,7 +67,7 @@ async def upload_chat(
         "chat uploaded",
         extra={
             "chat_id": str(chat_id),
-            "created": recorded.created,
+            "new_chat": recorded.created,
             "messages": ingested.summary.message_count,
             "parse_s": round(ingested.parse_s, 3),
             "statistics_s": round(ingested.statistics_s, 3),
