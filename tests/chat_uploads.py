@@ -13,6 +13,7 @@ from tests.fakes.chat_exports import STYLE_BY_NAME, FakeMessage, generate_chat, 
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "chats"
 ANDROID = STYLE_BY_NAME["android_eu_24h"]
+HAND_COUNTED_NAME = "hand_counted_android.txt"
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -1,0 +1,18 @@
+"""Rate-limit rules as the settings write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from relivchats.adapters.ratelimit import Window, parse_rule
+
+
+def test_rules_read_like_the_product_spec() -> None:
+    assert parse_rule("20/hour") == (Window(20, 3600),)
+    assert parse_rule("10/hour, 3/minute") == (Window(10, 3600), Window(3, 60))
+
+
+@pytest.mark.parametrize("rule", ["", "20", "20/fortnight", "0/hour", "-1/minute", "x/day"])
+def test_malformed_rules_are_refused(rule: str) -> None:
+    with pytest.raises(ValueError, match="20/hour"):
+        parse_rule(rule)
