@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Deterministic all-zero development key: fine for local runs, refused in production.
 DEV_CONTENT_KEY = "0" * 64
 # Public development secret for sandbox webhooks (`simulate-payment`); refused in production.
-DEV_SANDBOX_WEBHOOK_SECRET = "whsec_relivchats_sandbox_development"
+DEV_SANDBOX_WEBHOOK_SECRET = "whsec_relivchats_sandbox_development"  # noqa: S105 (public by design)
 
 
 class Settings(BaseSettings):
