@@ -25,5 +25,5 @@ PROJECTION_FAILED = Gauge(
 EVENT_LOOP_LAG = Histogram(
     "relivchats_event_loop_lag_seconds",
     "How late the event loop woke a probe (LOOP_LAG_PROBE_MS > 0): time it was blocked",
-    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0),
 )

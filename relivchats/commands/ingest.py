@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import resource
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 # What the forkserver imports once, so every upload process starts warm.
 PRELOADED_MODULES = ["relivchats.commands.ingest", "whatstk.whatsapp.parser"]
+# Parsing is batch work: when CPUs are short, the API's event loop gets them first.
+UPLOAD_PROCESS_NICENESS = 10
 
 
 class IngestInterrupted(Busy):
@@ -88,6 +91,7 @@ class _Process:
 def _start_process(config: IngestConfig) -> None:
     limit = config.memory_limit_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.nice(UPLOAD_PROCESS_NICENESS)
     warm_up()  # already imported by the forkserver: instant
     _Process.config = config
     _Process.cipher = ContentCipher(config.content_key)
