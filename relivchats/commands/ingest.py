@@ -23,6 +23,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 PRELOADED_MODULES = ["relivchats.commands.ingest", "whatstk.whatsapp.parser"]
 # Parsing is batch work: when CPUs are short, the API's event loop gets them first.
 UPLOAD_PROCESS_NICENESS = 10
+# Share of the address-space cap above which a failure is taken for an allocation it refused.
+MEMORY_CAP_REACHED = 0.75
 
 
 class IngestInterrupted(Busy):
@@ -107,9 +110,24 @@ def _ingest(upload: bytes, chat_id: UUID, content_id: UUID) -> Ingested | _Refus
         return _parse_summarise_store(upload, chat_id, content_id)
     except UploadRejected as error:
         return _Refusal(type(error), error.message, error.details)
-    except MemoryError:
+    except Exception as error:
+        # An allocation refused by the cap surfaces as MemoryError, or from C code as another
+        # error (SystemError, ValueError): what tells them apart is how close we came to it.
+        if not isinstance(error, MemoryError) and not _reached_memory_cap():
+            raise
         refusal = ChatTooLargeToProcess(_Process.config.memory_limit_mb)
         return _Refusal(type(refusal), refusal.message, refusal.details)
+
+
+def _reached_memory_cap() -> bool:
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    peak_kb = next(
+        (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmPeak:")), 0
+    )
+    return peak_kb * 1024 >= MEMORY_CAP_REACHED * _Process.config.memory_limit_mb * 1024 * 1024
 
 
 def _parse_summarise_store(upload: bytes, chat_id: UUID, content_id: UUID) -> Ingested:
