@@ -3,6 +3,6 @@
 Importing this package imports every event class, which registers its stored TOPIC.
 """
 
-from relivchats.domain import chats, credits, payments, provider_links, users
+from relivchats.domain import chats, credits, insights, payments, provider_links, users
 
-__all__ = ["chats", "credits", "payments", "provider_links", "users"]
+__all__ = ["chats", "credits", "insights", "payments", "provider_links", "users"]
