@@ -1,0 +1,319 @@
+"""Insight jobs and unlock slots: their events, their state and its fold.
+
+`InsightJob` (uuid4, or uuid5 of the user and an `Idempotency-Key`) is one paid request: a chat,
+a category, the insight types to write and the reservation that pays for them. It records one
+outcome per insight type and, exactly once, how it ended: settled (the reservation captured or
+released) or expired (the sweeper released the reservation first). Results that arrive after
+expiry are still recorded, so the user can read them, but nothing charges for them.
+
+`UnlockSlot` (uuid5 of the chat and the category) holds the open job of a (chat, category) and
+which of the category's insight types have been delivered. Every unlock appends to the slot at
+its next version, so two racing unlocks meet at the event store's version check: one job.
+
+Events hold ids, counts and error codes only. The text of an insight is chat content: it lives
+sealed in a content table under the `content_id` its `InsightSucceeded` names.
+The decisions (which events a command produces) live in `insight_rules.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from relivchats.domain.errors import Conflict, DomainError, NotFound
+from relivchats.domain.events import Event, deterministic_id, fold
+
+Settlement = Literal["captured", "released"]
+# Message ranges [first, end) of the chunks retrieved for one insight type, best match first.
+ExcerptRanges = tuple[tuple[int, int], ...]
+
+
+def job_id_for(user_id: UUID, idempotency_key: str) -> UUID:
+    return deterministic_id("insight-job", user_id, idempotency_key)
+
+
+def retry_job_id_for(job_id: UUID) -> UUID:
+    """A job is retried at most once: retrying it again names the same retry job."""
+    return deterministic_id("insight-job-retry", job_id)
+
+
+def reservation_id_for(job_id: UUID) -> UUID:
+    return deterministic_id("insight-reservation", job_id)
+
+
+def slot_id_for(chat_id: UUID, category: str) -> UUID:
+    return deterministic_id("unlock-slot", chat_id, category)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no such insight job")
+
+
+class ChatSizeNotAllowed(DomainError):
+    """The chat has the wrong number of participants for the category."""
+
+    code = "chat_size_not_allowed"
+
+
+class JobAlreadyOpen(Conflict):
+    code = "job_already_open"
+
+
+class AlreadyUnlocked(Conflict):
+    code = "already_unlocked"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+
+
+class JobNotSettled(Conflict):
+    code = "job_not_settled"
+
+
+# --- job events -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobRequested(Event):
+    TOPIC = "insights.JobRequested.v1"
+    user_id: UUID
+    chat_id: UUID
+    category: str
+    insight_types: tuple[str, ...]
+    reservation_id: UUID
+    cost: int
+    expires_at: datetime
+    retry_of: UUID | None
+
+
+@dataclass(frozen=True)
+class IndexingRequired(Event):
+    """The chat has no vector index yet: the job pays for (and waits on) indexing it first."""
+
+    TOPIC = "insights.IndexingRequired.v1"
+    chat_id: UUID
+
+
+@dataclass(frozen=True)
+class GenerationRequested(Event):
+    """The chat is indexed and each insight type's excerpts are chosen: generation may start.
+
+    `excerpts` maps each insight type to the message ranges of its best chunks (positions, no
+    text), so generation needs no vector store: only the local store's single owner searches.
+    """
+
+    TOPIC = "insights.GenerationRequested.v1"
+    chunks: int
+    excerpts: dict[str, list[list[int]]]
+
+
+@dataclass(frozen=True)
+class InsightSucceeded(Event):
+    TOPIC = "insights.InsightSucceeded.v1"
+    insight_type: str
+    content_id: UUID  # the sealed insight in `insight_contents`
+    model: str
+    prompt_tokens: int
+    output_tokens: int
+    thinking_tokens: int
+    latency_ms: int
+    excerpts_used: int
+    offline: bool
+    attempts: int
+
+
+@dataclass(frozen=True)
+class InsightFailed(Event):
+    TOPIC = "insights.InsightFailed.v1"
+    insight_type: str
+    error: str  # an error code, never chat content
+    attempts: int
+
+
+@dataclass(frozen=True)
+class JobSettled(Event):
+    TOPIC = "insights.JobSettled.v1"
+    outcome: Settlement
+    reservation_id: UUID
+    amount: int
+
+
+@dataclass(frozen=True)
+class JobExpired(Event):
+    """The reservation expired before the job settled; it was released, and nothing is charged."""
+
+    TOPIC = "insights.JobExpired.v1"
+    reservation_id: UUID
+
+
+JOB_EVENTS = (
+    JobRequested,
+    IndexingRequired,
+    GenerationRequested,
+    InsightSucceeded,
+    InsightFailed,
+    JobSettled,
+    JobExpired,
+)
+
+
+@dataclass(frozen=True)
+class InsightOutcome:
+    succeeded: bool
+    content_id: UUID | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class InsightJob:
+    id: UUID
+    version: int
+    user_id: UUID
+    chat_id: UUID
+    category: str
+    insight_types: tuple[str, ...]
+    reservation_id: UUID
+    cost: int
+    expires_at: datetime
+    retry_of: UUID | None
+    requested_at: datetime
+    indexing_required: bool = False
+    excerpts: Mapping[str, ExcerptRanges] | None = None  # set once generation is requested
+    outcomes: Mapping[str, InsightOutcome] = field(default_factory=dict)
+    settlement: Settlement | None = None
+    expired: bool = False
+
+    @property
+    def closed(self) -> bool:
+        """Settled or expired: its reservation is resolved, and no outcome charges anything."""
+        return self.settlement is not None or self.expired
+
+    @property
+    def generation_requested(self) -> bool:
+        return self.excerpts is not None
+
+    @property
+    def pending_types(self) -> tuple[str, ...]:
+        return tuple(t for t in self.insight_types if t not in self.outcomes)
+
+    @property
+    def succeeded_types(self) -> tuple[str, ...]:
+        return tuple(t for t in self.insight_types if _succeeded(self.outcomes.get(t)))
+
+    @property
+    def failed_types(self) -> tuple[str, ...]:
+        return tuple(
+            t for t in self.insight_types if t in self.outcomes and not self.outcomes[t].succeeded
+        )
+
+
+def _succeeded(outcome: InsightOutcome | None) -> bool:
+    return outcome is not None and outcome.succeeded
+
+
+def evolve_job(state: InsightJob | None, event: Event) -> InsightJob:
+    if isinstance(event, JobRequested):
+        return InsightJob(
+            id=event.originator_id,
+            version=event.originator_version,
+            user_id=event.user_id,
+            chat_id=event.chat_id,
+            category=event.category,
+            insight_types=tuple(event.insight_types),
+            reservation_id=event.reservation_id,
+            cost=event.cost,
+            expires_at=event.expires_at,
+            retry_of=event.retry_of,
+            requested_at=event.timestamp,
+        )
+    assert state is not None, f"{type(event).__name__} before JobRequested"
+    state = replace(state, version=event.originator_version)
+    match event:
+        case IndexingRequired():
+            return replace(state, indexing_required=True)
+        case GenerationRequested(excerpts=excerpts):
+            ranges = {kind: tuple((a, b) for a, b in found) for kind, found in excerpts.items()}
+            return replace(state, excerpts=ranges)
+        case InsightSucceeded(insight_type=kind, content_id=content_id):
+            return _with_outcome(state, kind, InsightOutcome(True, content_id, None))
+        case InsightFailed(insight_type=kind, error=error):
+            return _with_outcome(state, kind, InsightOutcome(False, None, error))
+        case JobSettled(outcome=outcome):
+            return replace(state, settlement=outcome)
+        case JobExpired():
+            return replace(state, expired=True)
+    return state
+
+
+def _with_outcome(state: InsightJob, kind: str, outcome: InsightOutcome) -> InsightJob:
+    return replace(state, outcomes={**state.outcomes, kind: outcome})
+
+
+def replay_job(events: Iterable[Event]) -> InsightJob | None:
+    return fold(evolve_job, events)
+
+
+# --- unlock slot ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotOpened(Event):
+    TOPIC = "insights.SlotOpened.v1"
+    job_id: UUID
+
+
+@dataclass(frozen=True)
+class SlotClosed(Event):
+    """The open job settled or expired; `delivered` are the insight types it wrote."""
+
+    TOPIC = "insights.SlotClosed.v1"
+    job_id: UUID
+    delivered: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InsightDeliveredLate(Event):
+    """An expired job's insight arrived after all: kept (and free), and counted as delivered."""
+
+    TOPIC = "insights.InsightDeliveredLate.v1"
+    job_id: UUID
+    insight_type: str
+
+
+@dataclass(frozen=True)
+class UnlockSlot:
+    id: UUID
+    version: int  # 0: never used
+    open_job: UUID | None = None
+    delivered: frozenset[str] = frozenset()
+
+
+def empty_slot(chat_id: UUID, category: str) -> UnlockSlot:
+    return UnlockSlot(id=slot_id_for(chat_id, category), version=0)
+
+
+def evolve_slot(state: UnlockSlot | None, event: Event) -> UnlockSlot:
+    base = state or UnlockSlot(id=event.originator_id, version=0)
+    base = replace(base, version=event.originator_version)
+    match event:
+        case SlotOpened(job_id=job_id):
+            return replace(base, open_job=job_id)
+        case SlotClosed(delivered=delivered):
+            return replace(base, open_job=None, delivered=base.delivered | set(delivered))
+        case InsightDeliveredLate(insight_type=kind):
+            return replace(base, delivered=base.delivered | {kind})
+    return base
+
+
+def replay_slot(chat_id: UUID, category: str, events: Iterable[Event]) -> UnlockSlot:
+    return fold(evolve_slot, events, empty_slot(chat_id, category)) or empty_slot(chat_id, category)
