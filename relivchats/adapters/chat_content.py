@@ -120,7 +120,7 @@ async def message_page(
     """Messages in time order after `after_seq` (-1 for the first page), opened."""
     rows = await conn.fetch(
         "SELECT seq, sent_at, sender_index, kind, body FROM chat_messages"
-        " WHERE content_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        " WHERE content_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3",
         content_id,
         after_seq,
         limit,

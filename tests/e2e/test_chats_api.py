@@ -88,10 +88,15 @@ async def test_chats_are_listed_newest_first_page_by_page_in_one_query_each(
     assert "statistics" not in first["items"][0]
 
 
-async def test_a_made_up_cursor_is_refused(client, token_for, subject):
-    response = await client.get("/api/chats?cursor=bm9wZQ", headers=auth(token_for(subject)))
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "invalid_cursor"
+@pytest.mark.parametrize("cursor", ["bm9wZQ", "cDk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ", "%%%"])
+async def test_a_made_up_cursor_is_refused(client, projector, token_for, subject, cursor):
+    headers = auth(token_for(subject))
+    chat_id = (await uploaded(client, headers, HAND_COUNTED))["chat"]["chat_id"]
+
+    for path in ("/api/chats", f"/api/chats/{chat_id}/messages"):
+        response = await client.get(f"{path}?cursor={cursor}", headers=headers)
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "invalid_cursor"
 
 
 async def test_messages_come_in_time_order_page_by_page(client, projector, token_for, subject):

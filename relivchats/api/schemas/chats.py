@@ -148,6 +148,9 @@ def vector_status_of(row: Any) -> VectorStatus:
     )
 
 
+_CURSOR_DIGITS = 18  # "p" and up to 17 digits: below 2**62, so a bigint parameter never overflows
+
+
 def encode_cursor(position: int) -> str:
     """An opaque page cursor: clients pass it back, they do not compute it."""
     return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
@@ -160,6 +163,6 @@ def decode_cursor(cursor: str | None) -> int | None:
         decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError):
         decoded = ""
-    if not decoded.startswith("p") or not decoded[1:].isdigit():
+    if not decoded.startswith("p") or not decoded[1:].isdigit() or len(decoded) > _CURSOR_DIGITS:
         raise ApiError(422, "the cursor is not one this API gave out", code="invalid_cursor")
     return int(decoded[1:])
