@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import resource
 import time
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -86,6 +87,25 @@ class _Refusal:
         return error
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """An unexpected error as its type and place only: its message could quote the chat, and
+    the API logs what it raises."""
+
+    error_type: str
+    where: str
+    database_unavailable: bool
+
+    def rebuilt(self) -> IngestFailed | IngestInterrupted:
+        if self.database_unavailable:
+            return IngestInterrupted("the chat could not be stored just now; please try again")
+        return IngestFailed(f"upload processing failed: {self.error_type} at {self.where}")
+
+
+class IngestFailed(RuntimeError):
+    """A bug met while processing an upload (a 500); the details stay out of the message."""
+
+
 class _Process:
     config: IngestConfig
     cipher: ContentCipher
@@ -104,7 +124,7 @@ def _ready() -> bool:
     return True
 
 
-def _ingest(upload: bytes, chat_id: UUID, content_id: UUID) -> Ingested | _Refusal:
+def _ingest(upload: bytes, chat_id: UUID, content_id: UUID) -> Ingested | _Refusal | _Failure:
     """Runs in the upload process: parse, summarise, seal and store; or say why not."""
     try:
         return _parse_summarise_store(upload, chat_id, content_id)
@@ -114,7 +134,10 @@ def _ingest(upload: bytes, chat_id: UUID, content_id: UUID) -> Ingested | _Refus
         # An allocation refused by the cap surfaces as MemoryError, or from C code as another
         # error (SystemError, ValueError): what tells them apart is how close we came to it.
         if not isinstance(error, MemoryError) and not _reached_memory_cap():
-            raise
+            frame = traceback.extract_tb(error.__traceback__)[-1]
+            where = f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
+            unavailable = isinstance(error, psycopg.OperationalError)
+            return _Failure(type(error).__name__, where, unavailable)
         refusal = ChatTooLargeToProcess(_Process.config.memory_limit_mb)
         return _Refusal(type(refusal), refusal.message, refusal.details)
 
@@ -191,7 +214,7 @@ class IngestPool:
     async def ingest(self, upload: bytes, chat_id: UUID, content_id: UUID) -> Ingested:
         """Store the upload's content under `content_id`, or raise why it was refused."""
         outcome = await self._run(_ingest, upload, chat_id, content_id)
-        if isinstance(outcome, _Refusal):
+        if isinstance(outcome, _Refusal | _Failure):
             raise outcome.rebuilt()
         assert isinstance(outcome, Ingested)
         return outcome

@@ -89,6 +89,17 @@ async def test_a_chat_beyond_the_memory_cap_is_refused_and_the_next_upload_works
     assert stored.summary.message_count == 12
 
 
+async def test_a_database_outage_while_storing_is_a_retryable_refusal(settings):
+    pool = IngestPool(settings.model_copy(update={"database_url": "postgresql://127.0.0.1:1/x"}))
+    try:
+        with pytest.raises(IngestInterrupted) as interrupted:
+            await pool.ingest(small_export(), uuid.uuid4(), uuid.uuid4())
+    finally:
+        await asyncio.to_thread(pool.close)
+
+    assert interrupted.value.code == "upload_interrupted"
+
+
 async def test_an_upload_process_that_dies_is_replaced(settings):
     pool = IngestPool(settings)
     try:
