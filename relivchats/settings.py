@@ -96,6 +96,28 @@ class Settings(BaseSettings):
     orphan_content_grace_s: int = 600  # content no event names is erased after this long
     loop_lag_probe_ms: int = 0  # > 0: the API measures its event-loop lag (metrics, bench)
 
+    # Insights. The LLM is Gemini when GEMINI_API_KEY is set, else the offline writer; so are the
+    # embeddings (else the local model). The SDK has no default timeout and no retries: set both.
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: str | None = None  # tests point the SDK at a local fake server
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_embedding_model: str = "gemini-embedding-001"
+    gemini_embedding_dimension: int = 768
+    gemini_timeout_s: float = 30.0  # per request
+    gemini_attempts: int = 2  # per request, by the SDK (408, 429, 5xx, timeouts), incl. the first
+    qdrant_api_key: SecretStr | None = None
+    qdrant_collection: str = "chat_chunks"  # the embedder's dimension is appended to it
+    rate_limit_unlock: str = "10/hour,3/minute"  # per user
+    insight_attempts: int = 3  # tries per insight (provider errors, invalid output, timeouts)
+    insight_retry_backoff_s: float = 2.0  # before the 2nd try; doubles each time, with jitter
+    insight_timeout_s: int = 40  # one insight's generation (a soft limit under the task limit)
+    insight_excerpt_chunks: int = 4  # chunks retrieved per insight type
+    indexing_attempts: int = 6  # runs of a job's indexing; each resumes where the last stopped
+    embedder_threads: int | None = None  # torch threads of the local embedder (default: all)
+    # Test and drills only: a JSON file {"fail": [insight types], "delay_s": N} read before each
+    # generation, to fail chosen insight types or slow generation down. Never set in production.
+    llm_faults_file: str | None = None
+
     @property
     def database_name(self) -> str:
         return urlsplit(self.database_url).path.lstrip("/") or "postgres"
