@@ -84,6 +84,46 @@ def store_content(
                 copy.write_row(row)
 
 
+def read_messages(
+    conn: psycopg.Connection[Any],
+    cipher: ContentCipher,
+    chat_id: UUID,
+    content_id: UUID,
+    seqs: list[int] | None = None,
+) -> list[StoredMessage]:
+    """For workers: every message in time order (or those at `seqs`), opened."""
+    query = "SELECT seq, sent_at, sender_index, kind, body FROM chat_messages WHERE content_id = %s"
+    arguments: tuple[Any, ...] = (content_id,)
+    if seqs is not None:
+        query += " AND seq = ANY(%s)"
+        arguments = (content_id, seqs)
+    with conn.cursor(binary=True) as cursor:
+        rows = cursor.execute(query + " ORDER BY seq", arguments).fetchall()
+    return [
+        StoredMessage(
+            seq=seq,
+            sent_at=sent_at,
+            sender_index=sender,
+            kind=MessageKind(kind),
+            text=cipher.open(body, message_context(chat_id, seq)).decode(),
+        )
+        for seq, sent_at, sender, kind, body in rows
+    ]
+
+
+def read_statistics(
+    conn: psycopg.Connection[Any], cipher: ContentCipher, chat_id: UUID, content_id: UUID
+) -> dict[str, Any] | None:
+    """For workers: the chat's statistics, opened; None if its content is gone."""
+    row = conn.execute(
+        "SELECT statistics FROM chat_contents WHERE content_id = %s", (content_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    statistics: dict[str, Any] = orjson.loads(cipher.open(row[0], statistics_context(chat_id)))
+    return statistics
+
+
 def erase_content(conn: psycopg.Connection[Any], content_id: UUID) -> int:
     """Delete one content's messages and statistics; returns the messages deleted (0 if none)."""
     with conn.transaction():
