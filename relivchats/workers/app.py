@@ -30,9 +30,17 @@ from relivchats.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 QUEUES = ("indexing", "generation", "maintenance")
-TASK_MODULES = ("relivchats.workers.sweeper", "relivchats.workers.maintenance")
+TASK_MODULES = (
+    "relivchats.workers.sweeper",
+    "relivchats.workers.maintenance",
+    "relivchats.workers.indexing",
+    "relivchats.workers.generation",
+)
 SWEEP_TASK = "maintenance.sweep_expired_reservations"
 PURGE_TASK = "maintenance.purge_deleted_chats"
+PREPARE_JOB_TASK = "indexing.prepare_job"  # index the chat if needed, choose each type's excerpts
+FORGET_CHAT_TASK = "indexing.forget_chat"  # a deleted chat's vectors and insights
+GENERATE_TASK = "generation.generate_insight"
 
 
 def broker_url(redis_url: str) -> str:

@@ -5,7 +5,8 @@ partial index); each account is then loaded from its events, decided by `expire_
 appended like any command. A reservation the read model still shows open but that was already
 captured or released is simply not due in the loaded state, and two sweepers racing on one
 account meet at the event store's version check: the loser reloads and finds nothing left to
-release. Running the sweep twice, or on two workers at once, therefore releases once.
+release. Running the sweep twice, or on two workers at once, therefore releases once. A released
+reservation that paid for an insight job marks the job expired in the same save.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from uuid import UUID
 import psycopg
 
 from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.credits import expire_reservations
+from relivchats.commands.insight_outcomes import expire_due
 from relivchats.domain.errors import DomainError
 from relivchats.domain.events import now
 from relivchats.projections.ledger_queries import DUE_ACCOUNTS_SQL
@@ -47,7 +48,7 @@ def sweep(store: EventStore, database_url: str, at: datetime, limit: int) -> Swe
     users = due_accounts(database_url, at, limit)
     for user_id in users:
         try:
-            released += len(expire_reservations(store, user_id, at).recorded)
+            released += len(expire_due(store, user_id, at).recorded)
         except DomainError as error:  # one busy account must not stop the sweep
             failed += 1
             log.warning(

@@ -1,0 +1,45 @@
+"""Bounded retries with backoff for the insight tasks, and the error codes their failures record.
+
+A task retries by publishing itself again with a countdown (Celery `retry`), so a worker is not
+held while it waits; the countdown stays well under the broker's visibility timeout, because a
+task that waits longer than that is handed out a second time. When the attempts are used up
+the caller records the failure as an event: that is what settles the job, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from relivchats.adapters.llm import LlmError, LlmInvalidOutput, LlmUnavailable
+from relivchats.settings import Settings
+
+ERROR_CODES: tuple[tuple[type[BaseException], str], ...] = (
+    (LlmUnavailable, "provider_unavailable"),
+    (LlmInvalidOutput, "invalid_output"),
+    (LlmError, "provider_refused"),
+    (SoftTimeLimitExceeded, "timed_out"),
+)
+
+
+def error_code(error: BaseException) -> str:
+    """What a failure records: a code, never the exception's text (it may quote the chat)."""
+    return next((code for kind, code in ERROR_CODES if isinstance(error, kind)), "internal_error")
+
+
+def attempt_number(task: Any) -> int:
+    retries: int = task.request.retries
+    return retries + 1
+
+
+def retry_later(task: Any, error: BaseException, attempts: int, settings: Settings) -> None:
+    """Publish the task again after a backoff unless `attempts` are used up (then return)."""
+    done = attempt_number(task)
+    if done >= attempts:
+        return
+    ceiling = settings.celery_visibility_timeout_s / 2
+    delay = min(ceiling, settings.insight_retry_backoff_s * 2 ** (done - 1))
+    countdown = delay * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not security)
+    raise task.retry(exc=error, countdown=countdown, max_retries=attempts)

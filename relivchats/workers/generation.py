@@ -1,0 +1,178 @@
+"""The `generation` queue: one task per (job, insight type), run in parallel by any worker.
+
+A task reads what its insight needs from the content store (the chat's statistics, the
+messages of the chunks chosen for it at indexing), builds the prompt, asks the LLM for JSON in
+the type's schema, validates it, seals it into `insight_contents` and records `InsightSucceeded`
+with the tokens, model, latency and excerpts used. Provider errors, invalid output and the
+per-insight time limit are retried with backoff up to `INSIGHT_ATTEMPTS`; then the insight is
+recorded failed. The outcome that completes the job settles it in the same save.
+
+Delivery is at least once: a task whose (job, type) already has an outcome does nothing, and a
+sealed insight whose event lost the race is erased again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from relivchats.adapters.chat_content import read_messages, read_statistics
+from relivchats.adapters.crypto import ContentCipher
+from relivchats.adapters.insight_content import erase_insight, store_insight
+from relivchats.adapters.llm import (
+    LlmError,
+    LlmInvalidOutput,
+    LlmProvider,
+    LlmResult,
+    LlmUnavailable,
+    build_insight_prompt,
+    make_llm,
+)
+from relivchats.adapters.llm.faults import FaultyLlm
+from relivchats.commands.chats import load_chat
+from relivchats.commands.insight_outcomes import record_outcomes
+from relivchats.commands.insights import load_job
+from relivchats.domain.catalogue import insight_type, validate_insight
+from relivchats.domain.chats import Chat
+from relivchats.domain.insight_rules import Failure, Success
+from relivchats.domain.insights import ExcerptRanges, InsightJob
+from relivchats.settings import Settings, get_settings
+from relivchats.workers.app import GENERATE_TASK, celery_app, worker_store
+from relivchats.workers.attempts import attempt_number, error_code, retry_later
+from relivchats.workers.material import excerpts_of, insight_material, wanted_seqs
+
+log = logging.getLogger(__name__)
+
+_settings = get_settings()
+# One insight's budget: a soft limit (a catchable, retried timeout) a little under the task's
+# hard limit, which itself stays under the broker's visibility timeout (workers/app.py).
+SOFT_LIMIT_S = min(_settings.insight_timeout_s, _settings.celery_task_soft_time_limit_s)
+
+
+def build_llm(settings: Settings) -> LlmProvider:
+    key = settings.gemini_api_key.get_secret_value() if settings.gemini_api_key else None
+    llm = make_llm(
+        key,
+        model=settings.gemini_model,
+        base_url=settings.gemini_base_url,
+        timeout_s=settings.gemini_timeout_s,
+        attempts=settings.gemini_attempts,
+    )
+    return FaultyLlm(llm, settings.llm_faults_file) if settings.llm_faults_file else llm
+
+
+class _Process:
+    """What one worker process builds once: the LLM client and the content cipher."""
+
+    llm: LlmProvider | None = None
+    cipher: ContentCipher | None = None
+
+
+def _llm_and_cipher(settings: Settings) -> tuple[LlmProvider, ContentCipher]:
+    if _Process.llm is None or _Process.cipher is None:
+        _Process.llm, _Process.cipher = build_llm(settings), ContentCipher.from_settings(settings)
+    return _Process.llm, _Process.cipher
+
+
+@dataclass(frozen=True)
+class Written:
+    insight: dict[str, Any]
+    result: LlmResult
+    excerpts_used: int
+
+
+@celery_app.task(name=GENERATE_TASK, bind=True, soft_time_limit=SOFT_LIMIT_S)  # type: ignore[untyped-decorator]
+def generate_insight(self: Any, job_id: str, kind: str) -> str:
+    settings, store = get_settings(), worker_store()
+    job = load_job(store, UUID(job_id))
+    if job is None or job.excerpts is None or kind in job.outcomes:
+        return "already recorded"
+    chat = load_chat(store, job.chat_id)
+    if chat is None or chat.deleted:
+        record_outcomes(store, job.id, [Failure(kind, "chat_deleted", attempt_number(self))])
+        return "chat deleted"
+    llm, cipher = _llm_and_cipher(settings)
+    try:
+        written = write_insight(llm, cipher, settings, job, chat, kind)
+    except LlmError as error:
+        log.warning(
+            "insight attempt failed",
+            extra={"job_id": job_id, "insight_type": kind, "error": error_code(error)},
+        )
+        if isinstance(error, LlmUnavailable | LlmInvalidOutput):  # else: refused, final
+            retry_later(self, error, settings.insight_attempts, settings)
+        record_outcomes(store, job.id, [Failure(kind, error_code(error), attempt_number(self))])
+        return "failed"
+    except Exception as error:  # the time limit, or our own bug: retried, then recorded
+        log.exception("insight attempt crashed", extra={"job_id": job_id, "insight_type": kind})
+        retry_later(self, error, settings.insight_attempts, settings)
+        record_outcomes(store, job.id, [Failure(kind, error_code(error), attempt_number(self))])
+        return "failed"
+    return _record_success(self, settings, cipher, job, kind, written)
+
+
+def write_insight(
+    llm: LlmProvider,
+    cipher: ContentCipher,
+    settings: Settings,
+    job: InsightJob,
+    chat: Chat,
+    kind: str,
+) -> Written:
+    insight = insight_type(kind)
+    ranges: ExcerptRanges = (job.excerpts or {}).get(kind, ())
+    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
+        statistics = read_statistics(conn, cipher, chat.id, chat.content_id) or {}
+        messages = read_messages(conn, cipher, chat.id, chat.content_id, wanted_seqs(ranges))
+    excerpts = excerpts_of(messages, ranges, chat.participants)
+    material = insight_material(insight, statistics, excerpts, chat.me_participant)
+    prompt = build_insight_prompt(insight, material)
+    result = llm.generate_json(prompt, insight.output_schema, material=material)
+    problems = validate_insight(kind, result.data)
+    if problems:
+        raise LlmInvalidOutput("the insight does not match its schema", problems)
+    return Written(result.data, result, len(excerpts))
+
+
+def _record_success(
+    task: Any, settings: Settings, cipher: ContentCipher, job: InsightJob, kind: str, w: Written
+) -> str:
+    content_id = uuid.uuid4()
+    with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:
+        store_insight(conn, cipher, content_id, job.chat_id, job.id, kind, w.insight)
+        outcome = record_outcomes(worker_store(), job.id, [_success(task, kind, content_id, w)])
+        if not outcome.recorded:  # another delivery of this task recorded its insight first
+            erase_insight(conn, content_id)
+            return "already recorded"
+    log.info(
+        "insight generated",
+        extra={
+            "job_id": str(job.id),
+            "insight_type": kind,
+            "model": w.result.model,
+            "latency_ms": w.result.latency_ms,
+            "settled": outcome.settled,
+            "position": outcome.position,
+        },
+    )
+    return "generated"
+
+
+def _success(task: Any, kind: str, content_id: UUID, w: Written) -> Success:
+    return Success(
+        insight_type=kind,
+        content_id=content_id,
+        model=w.result.model,
+        prompt_tokens=w.result.prompt_tokens,
+        output_tokens=w.result.output_tokens,
+        thinking_tokens=w.result.thinking_tokens,
+        latency_ms=w.result.latency_ms,
+        excerpts_used=w.excerpts_used,
+        offline=w.result.offline,
+        attempts=attempt_number(task),
+    )

@@ -1,0 +1,243 @@
+"""The `indexing` queue: lazy indexing of a job's chat, each insight type's excerpts, forgetting.
+
+Single owner of the vector store. Qdrant's embedded local mode (no `QDRANT_URL`) allows one
+client per path across all processes, so everything that touches vectors runs here: indexing,
+the searches that choose each insight type's excerpts, and deleting a chat's vectors. The
+`relivchats indexer` process consumes this queue with ONE worker process, which loads the
+embedder and opens the store once, after the fork. Generation never searches: the excerpts it
+needs travel as message ranges (positions, no text) in the job's `GenerationRequested` event,
+so generation runs in parallel in any number of processes. With a Qdrant server any number of
+indexers may run.
+
+Indexing is resumable: chunking is deterministic and points are keyed by (chat, chunk index),
+so a run cut off by its time limit or a lost worker continues from the chunks already stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from relivchats.adapters.chat_content import StoredMessage, read_messages
+from relivchats.adapters.crypto import ContentCipher
+from relivchats.adapters.embeddings import Embedder, make_embedder
+from relivchats.adapters.insight_content import erase_chat_insights
+from relivchats.adapters.llm.gemini import GeminiConnection
+from relivchats.adapters.vectorstore import ChunkVector, VectorStore
+from relivchats.commands.chats import load_chat
+from relivchats.commands.insight_outcomes import fail_pending, start_generation
+from relivchats.commands.insights import load_job
+from relivchats.domain.catalogue import insight_type
+from relivchats.domain.chats import Chat
+from relivchats.domain.chunking import Chunk, chunk_messages
+from relivchats.domain.insights import InsightJob
+from relivchats.domain.uploads import MessageKind
+from relivchats.settings import Settings, get_settings
+from relivchats.workers.app import FORGET_CHAT_TASK, PREPARE_JOB_TASK, celery_app, worker_store
+from relivchats.workers.attempts import attempt_number, error_code, retry_later
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 256  # chunks embedded and upserted together; the unit a resumed run skips
+
+
+def gemini_connection(settings: Settings) -> GeminiConnection | None:
+    if settings.gemini_api_key is None:
+        return None
+    return GeminiConnection(
+        settings.gemini_api_key.get_secret_value(),
+        settings.gemini_base_url,
+        settings.gemini_timeout_s,
+        settings.gemini_attempts,
+    )
+
+
+def open_vector_store(settings: Settings, embedder: Embedder) -> VectorStore:
+    """The configured Qdrant: a server at QDRANT_URL, else local mode under DATA_DIR."""
+    collection = f"{settings.qdrant_collection}_{embedder.dimension}"
+    if settings.qdrant_url:
+        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        return VectorStore(
+            embedder.dimension,
+            embedder.name,
+            url=settings.qdrant_url,
+            api_key=key,
+            collection=collection,
+        )
+    path = Path(settings.data_dir) / "qdrant"
+    path.mkdir(parents=True, exist_ok=True)
+    return VectorStore(embedder.dimension, embedder.name, path=str(path), collection=collection)
+
+
+class Retrieval:
+    """What this process owns: the embedder (loaded once, ~4 s) and the vector store client."""
+
+    def __init__(self, settings: Settings):
+        self.embedder = make_embedder(
+            gemini_connection(settings),
+            gemini_model=settings.gemini_embedding_model,
+            gemini_dimension=settings.gemini_embedding_dimension,
+            local_threads=settings.embedder_threads,
+        )
+        self.vectors = open_vector_store(settings, self.embedder)
+        self.cipher = ContentCipher.from_settings(settings)
+
+
+class _Process:
+    retrieval: Retrieval | None = None
+
+
+def retrieval() -> Retrieval:
+    if _Process.retrieval is None:
+        started = time.perf_counter()
+        _Process.retrieval = Retrieval(get_settings())
+        log.info("indexer ready", extra={"load_s": round(time.perf_counter() - started, 1)})
+    return _Process.retrieval
+
+
+def warm_up(**_: Any) -> None:
+    """Connected to `worker_process_init` by `relivchats indexer`: load before the first task."""
+    _Process.retrieval = None  # never a parent's client: the store's lock is per process
+    retrieval()
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A text message as chunking reads it, with its position in the chat's content."""
+
+    seq: int
+    timestamp: datetime
+    sender: str
+    text: str
+
+
+@celery_app.task(name=PREPARE_JOB_TASK, bind=True)  # type: ignore[untyped-decorator]
+def prepare_job(self: Any, job_id: str) -> str:
+    settings, store = get_settings(), worker_store()
+    job = load_job(store, UUID(job_id))
+    if job is None or job.generation_requested or job.settlement is not None:
+        return "already prepared"
+    chat = load_chat(store, job.chat_id)
+    if chat is None or chat.deleted:
+        fail_pending(store, job.id, "chat_deleted", attempt_number(self), indexing_failed=False)
+        return "chat deleted"
+    try:
+        chunks, excerpts = index_and_choose(retrieval(), settings, chat, job)
+    except Exception as error:  # indexing is idempotent: any failure may be tried again
+        log.warning(
+            "indexing attempt failed",
+            extra={
+                "job_id": job_id,
+                "error": type(error).__name__,
+                "attempt": attempt_number(self),
+            },
+        )
+        retry_later(self, error, settings.indexing_attempts, settings)
+        fail_pending(
+            store,
+            job.id,
+            "indexing_" + error_code(error),
+            attempt_number(self),
+            indexing_failed=True,
+        )
+        return "indexing failed"
+    start_generation(store, job.id, chunks, excerpts)
+    return "prepared"
+
+
+def index_and_choose(
+    owner: Retrieval, settings: Settings, chat: Chat, job: InsightJob
+) -> tuple[int, dict[str, list[list[int]]]]:
+    """Index the chat (resuming) unless it is, then each insight type's best chunks as message
+    ranges."""
+    chunks = chat.indexed_chunks
+    if chunks is None or owner.vectors.count(chat.id) != chunks:
+        chunks = index_chat(owner, settings, chat)
+    return chunks, {
+        kind: best_ranges(owner, chat.id, kind, settings.insight_excerpt_chunks)
+        for kind in job.insight_types
+    }
+
+
+def index_chat(owner: Retrieval, settings: Settings, chat: Chat) -> int:
+    started = time.perf_counter()
+    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
+        messages = read_messages(conn, owner.cipher, chat.id, chat.content_id)
+    lines = text_lines(messages, chat.participants)
+    chunks = chunk_messages(lines)
+    embedded = ensure_indexed(owner, chat.id, chunks, lines)
+    log.info(
+        "chat indexed",
+        extra={
+            "chat_id": str(chat.id),
+            "messages": len(messages),
+            "chunks": len(chunks),
+            "embedded_now": embedded,
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+    return len(chunks)
+
+
+def text_lines(messages: Sequence[StoredMessage], participants: Sequence[str]) -> list[_Line]:
+    """Only text messages are indexed: media and deletion notices carry nothing to retrieve."""
+    return [
+        _Line(m.seq, m.sent_at, participants[m.sender_index], m.text)
+        for m in messages
+        if m.kind == MessageKind.TEXT
+    ]
+
+
+def ensure_indexed(
+    owner: Retrieval, chat_id: UUID, chunks: Sequence[Chunk], lines: Sequence[_Line]
+) -> int:
+    """Embed and store the chunks not stored yet; returns how many were embedded now."""
+    present = owner.vectors.count(chat_id)
+    if present > len(chunks):  # chunked differently before: start over
+        owner.vectors.delete_chat(chat_id)
+        present = 0
+    for start in range(present, len(chunks), EMBED_BATCH):
+        batch = chunks[start : start + EMBED_BATCH]
+        vectors = owner.embedder.embed_documents([chunk.text for chunk in batch])
+        stored = zip(batch, vectors, strict=True)
+        owner.vectors.upsert_chunks(chat_id, [_vector(c, v, lines) for c, v in stored])
+    return len(chunks) - present
+
+
+def _vector(chunk: Chunk, vector: Sequence[float], lines: Sequence[_Line]) -> ChunkVector:
+    """Positions in the payload are message seqs in the content store, where text is fetched."""
+    return ChunkVector(
+        chunk_index=chunk.index,
+        vector=vector,
+        start_time=chunk.start_time,
+        end_time=chunk.end_time,
+        message_count=chunk.message_count,
+        first_message=lines[chunk.first_message].seq,
+        end_message=lines[chunk.end_message - 1].seq + 1,
+    )
+
+
+def best_ranges(owner: Retrieval, chat_id: UUID, kind: str, limit: int) -> list[list[int]]:
+    insight = insight_type(kind)
+    query = f"{insight.title}: {', '.join(insight.keywords)}"
+    hits = owner.vectors.search(chat_id, owner.embedder.embed_query(query), limit=limit)
+    return [[hit.first_message, hit.end_message] for hit in hits]
+
+
+@celery_app.task(name=FORGET_CHAT_TASK)  # type: ignore[untyped-decorator]
+def forget_chat(chat_id: str) -> str:
+    """A deleted chat's vectors and generated insights go (its messages: the purge task)."""
+    settings = get_settings()
+    retrieval().vectors.delete_chat(UUID(chat_id))
+    with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:
+        erased = erase_chat_insights(conn, UUID(chat_id))
+    log.info("deleted chat forgotten", extra={"chat_id": chat_id, "insights_erased": erased})
+    return "forgotten"
