@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from relivchats.projections.projector import Projector
-from relivchats.projections.registry import all_projections
+from relivchats.projections.registry import running_projections
 from relivchats.schema import create_database, migrate
 from relivchats.settings import get_settings
 
@@ -50,7 +50,7 @@ def run_projector(_: argparse.Namespace) -> int:
     settings = get_settings()
     projector = Projector(
         settings.database_url,
-        all_projections(),
+        running_projections(),
         batch_size=settings.projector_batch_size,
         poll_interval=settings.projector_poll_interval_s,
         retry_max=settings.projector_retry_max_s,

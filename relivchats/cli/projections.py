@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 import orjson
 
 from relivchats.projections.projector import connect
 from relivchats.projections.rebuild import rebuild
-from relivchats.projections.registry import all_projections, projection_named
+from relivchats.projections.registry import all_projections, projection_named, running_projections
 from relivchats.projections.status import projection_statuses
 from relivchats.settings import get_settings
 
@@ -21,7 +22,7 @@ def register(subcommands: Any) -> None:
     status = actions.add_parser("status", help="position, lag and last error per projection")
     status.set_defaults(handler=show_status)
     rebuilder = actions.add_parser("rebuild", help="replay from the first event, then switch")
-    rebuilder.add_argument("name", help="projection name, or 'all'")
+    rebuilder.add_argument("name", help="projection name, or 'all' (every read model)")
     rebuilder.set_defaults(handler=run_rebuild)
 
 
@@ -29,7 +30,7 @@ def show_status(_: argparse.Namespace) -> int:
     async def fetch() -> list[dict[str, object]]:
         conn = await connect(get_settings().database_url)
         try:
-            names = [p.name for p in all_projections()]
+            names = [p.name for p in running_projections()]
             return [s.as_dict() for s in await projection_statuses(conn, names)]
         finally:
             await conn.close()
@@ -42,7 +43,11 @@ def run_rebuild(arguments: argparse.Namespace) -> int:
     chosen = all_projections() if arguments.name == "all" else [projection_named(arguments.name)]
     dsn = get_settings().database_url
     for projection in chosen:
-        result = asyncio.run(rebuild(dsn, projection, switch=True, progress=True))
+        try:
+            result = asyncio.run(rebuild(dsn, projection, switch=True, progress=True))
+        except ValueError as refused:  # an effect projection (the dispatcher)
+            print(refused, file=sys.stderr)
+            return 2
         print(
             f"{result.projection}: {result.events} events to position {result.position}"
             f" in {result.seconds:.2f} s ({result.events_per_second:,.0f} events/s)"

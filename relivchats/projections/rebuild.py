@@ -42,6 +42,8 @@ async def rebuild(
     dsn: str, projection: Projection, *, switch: bool = True, progress: bool = False
 ) -> RebuildResult:
     """Replay every event into fresh tables; with `switch`, make them the live ones."""
+    if getattr(projection, "effects", False):
+        raise ValueError(f"{projection.name} has side effects (it enqueues tasks): never rebuilt")
     conn = await connect(dsn)
     try:
         await _prepare_shadow(conn, projection)

@@ -38,9 +38,6 @@ TASK_MODULES = (
 )
 SWEEP_TASK = "maintenance.sweep_expired_reservations"
 PURGE_TASK = "maintenance.purge_deleted_chats"
-PREPARE_JOB_TASK = "indexing.prepare_job"  # index the chat if needed, choose each type's excerpts
-FORGET_CHAT_TASK = "indexing.forget_chat"  # a deleted chat's vectors and insights
-GENERATE_TASK = "generation.generate_insight"
 
 
 def broker_url(redis_url: str) -> str:

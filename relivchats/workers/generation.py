@@ -41,8 +41,9 @@ from relivchats.domain.catalogue import insight_type, validate_insight
 from relivchats.domain.chats import Chat
 from relivchats.domain.insight_rules import Failure, Success
 from relivchats.domain.insights import ExcerptRanges, InsightJob
+from relivchats.projections.dispatcher import GENERATE_TASK
 from relivchats.settings import Settings, get_settings
-from relivchats.workers.app import GENERATE_TASK, celery_app, worker_store
+from relivchats.workers.app import celery_app, worker_store
 from relivchats.workers.attempts import attempt_number, error_code, retry_later
 from relivchats.workers.material import excerpts_of, insight_material, wanted_seqs
 

@@ -40,8 +40,9 @@ from relivchats.domain.chats import Chat
 from relivchats.domain.chunking import Chunk, chunk_messages
 from relivchats.domain.insights import InsightJob
 from relivchats.domain.uploads import MessageKind
+from relivchats.projections.dispatcher import FORGET_CHAT_TASK, PREPARE_JOB_TASK
 from relivchats.settings import Settings, get_settings
-from relivchats.workers.app import FORGET_CHAT_TASK, PREPARE_JOB_TASK, celery_app, worker_store
+from relivchats.workers.app import celery_app, worker_store
 from relivchats.workers.attempts import attempt_number, error_code, retry_later
 
 log = logging.getLogger(__name__)
