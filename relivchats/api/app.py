@@ -20,7 +20,16 @@ from relivchats.adapters.ratelimit import RateLimiter
 from relivchats.api.errors import install_error_handlers
 from relivchats.api.looplag import loop_lag_probe
 from relivchats.api.middleware import RequestContextMiddleware
-from relivchats.api.routes import audit, chats, credits, health, payments, users
+from relivchats.api.routes import (
+    audit,
+    catalogue,
+    chats,
+    credits,
+    health,
+    insights,
+    payments,
+    users,
+)
 from relivchats.commands.ingest import IngestPool
 from relivchats.commands.payments import RecordedReceipts
 from relivchats.projections.registry import all_projections
@@ -33,6 +42,8 @@ ROUTERS = (
     credits.router,
     audit.router,
     chats.router,
+    catalogue.router,
+    insights.router,
 )
 
 

@@ -1,0 +1,31 @@
+"""`/api/categories`: the insight catalogue (reference data seeded by migrations), no auth."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from relivchats.api.dependencies import ReadDb, wait_for_min_position
+from relivchats.api.errors import ApiError
+from relivchats.api.queries.catalogue import categories_with_insights
+from relivchats.api.schemas.insights import CategoryView, InsightType, categories_of
+
+router = APIRouter(prefix="/api/categories", tags=["catalogue"])
+READ = [Depends(wait_for_min_position)]
+
+CategoryId = Annotated[str, Path(min_length=1, max_length=64, description="the category slug")]
+
+
+@router.get("", response_model=list[CategoryView], dependencies=READ)
+async def categories(db: ReadDb) -> list[CategoryView]:
+    """Active categories with their insight types (in order) and cost."""
+    return categories_of(await categories_with_insights(db))
+
+
+@router.get("/{category_id}/insights", response_model=list[InsightType], dependencies=READ)
+async def category_insights(category_id: CategoryId, db: ReadDb) -> list[InsightType]:
+    found = categories_of(await categories_with_insights(db, category_id))
+    if not found:
+        raise ApiError(404, f"no category {category_id!r}", code="category_not_found")
+    return found[0].insights
