@@ -1,8 +1,10 @@
 """`python -m bench [NAME ...]`: run every benchmark module (or the named ones), write the report.
 
 A benchmark module is any `bench/<name>.py` with a `main()`; it returns rows (dicts with `what`,
-`conditions`, `figure`, `baseline`, `ratio`) or prints its own report and returns None. The rows
-of every module go to `bench/results/latest.md`, with the machine they were measured on.
+`conditions`, `figure`, `baseline`, `ratio`) or prints its own report and returns None. Each
+module's rows go to `bench/results/<name>.md` with when and where they were measured, and
+`bench/results/latest.md` gathers the newest file of every module, so running one benchmark
+refreshes its section without dropping the others.
 """
 
 from __future__ import annotations
@@ -49,43 +51,45 @@ def run(module: ModuleType) -> tuple[list[Row], str]:
         sys.argv = saved_argv
     seconds = time.perf_counter() - started
     print(f"bench {name}: {status} in {seconds:.0f} s", flush=True)
-    return [{"bench": name, **row} for row in rows], f"{name}: {status}, {seconds:.0f} s"
+    return rows, f"{status} in {seconds:.0f} s"
 
 
-def report(rows: list[Row], statuses: list[str]) -> str:
-    machine = (
+def machine() -> str:
+    return (
         f"{platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()},"
         f" {platform.platform()}"
     )
-    return "\n".join(
-        [
-            "# Benchmark results",
-            "",
-            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}.",
-            "Ratios compare with a baseline measured in the same run, under the same conditions.",
-            "",
-            markdown_table(rows) if rows else "(no rows)",
-            "",
-            "Modules: " + "; ".join(statuses),
-            "",
-        ]
+
+
+def module_report(name: str, rows: list[Row], status: str) -> str:
+    measured = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}"
+    table = markdown_table(rows) if rows else "(no rows: the module prints its own report)"
+    return f"## {name}\n\nMeasured {measured}; {status}.\n\n{table}\n"
+
+
+def gathered(results: Path) -> str:
+    sections = [path.read_text(encoding="utf-8") for path in sorted(results.glob("*.md"))]
+    header = (
+        "# Benchmark results\n\nRatios compare with a baseline measured in the same run, under"
+        " the same conditions.\n"
     )
+    return "\n".join([header, *(s for s in sections if s.startswith("## "))])
 
 
 def main() -> int:
     ensure_wrk()
-    rows: list[Row] = []
-    statuses: list[str] = []
-    for module in benchmark_modules(sys.argv[1:]):
-        module_rows, status = run(module)
-        rows += module_rows
-        statuses.append(status)
-        print(markdown_table(module_rows) if module_rows else "", flush=True)
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    (results / "latest.md").write_text(report(rows, statuses), encoding="utf-8")
+    failed = False
+    for module in benchmark_modules(sys.argv[1:]):
+        rows, status = run(module)
+        name = module.__name__.removeprefix("bench.")
+        (results / f"{name}.md").write_text(module_report(name, rows, status), encoding="utf-8")
+        print(markdown_table(rows) if rows else "", flush=True)
+        failed = failed or "failed" in status
+    (results / "latest.md").write_text(gathered(results), encoding="utf-8")
     print(f"wrote {results / 'latest.md'}")
-    return 1 if any("failed" in status for status in statuses) else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -40,8 +40,9 @@ from relivchats.settings import Settings
 
 ACCOUNTS = 1_000
 CLIENTS = 16
-SECONDS = 10
-CEILING_SECONDS = 5
+SECONDS = 5
+CEILING_SECONDS = 3
+ROUNDS = 2
 COINS = 10_000_000  # every account can afford every cycle: we measure contention, not refusals
 HISTORY_CYCLES = 50  # reserve+capture cycles per account in the rebuild history
 SAVE_EVENTS = 2_000
@@ -138,13 +139,24 @@ def event_sourced_cycle(store: EventStore, users: list[uuid.UUID]) -> Callable[[
     return lambda: cycle
 
 
-def append_ceiling(store: EventStore) -> Load:
+def append_one(store: EventStore) -> Cycle:
     """One-event saves of fresh aggregates: the most the store's table lock lets through."""
 
-    def append_one(_: random.Random) -> None:
+    def append(_: random.Random) -> None:
         store.append(UserRegistered(**next_event_fields(uuid.uuid4(), 0)))
 
-    return drive(lambda: append_one, CLIENTS, CEILING_SECONDS)
+    return append
+
+
+def best_of_rounds(loads: dict[str, tuple[Callable[[], Cycle], float]]) -> dict[str, Load]:
+    """Run each load in turn, ROUNDS times over, so a noisy neighbour hits them all alike."""
+    best: dict[str, Load] = {}
+    for _ in range(ROUNDS):
+        for name, (make_cycle, seconds) in loads.items():
+            load = drive(make_cycle, CLIENTS, seconds)
+            if name not in best or load.rate > best[name].rate:
+                best[name] = load
+    return best
 
 
 ROW_LOCK_SCHEMA = """
@@ -228,15 +240,24 @@ def cycle_rows(dsn: str) -> list[Row]:
     try:
         users = open_accounts(store, ACCOUNTS)
         prepare_row_lock(dsn, users)
-        ceiling = append_ceiling(store)
-        spread = drive(event_sourced_cycle(store, users), CLIENTS, SECONDS)
-        spread_locked = drive(row_lock_cycle(dsn, users), CLIENTS, SECONDS)
-        hot = drive(event_sourced_cycle(store, users[:1]), CLIENTS, SECONDS)
-        hot_locked = drive(row_lock_cycle(dsn, users[:1]), CLIENTS, SECONDS)
+        best = best_of_rounds(
+            {
+                "ceiling": (lambda: append_one(store), CEILING_SECONDS),
+                "spread": (event_sourced_cycle(store, users), SECONDS),
+                "spread_locked": (row_lock_cycle(dsn, users), SECONDS),
+                "hot": (event_sourced_cycle(store, users[:1]), SECONDS),
+                "hot_locked": (row_lock_cycle(dsn, users[:1]), SECONDS),
+            }
+        )
     finally:
         store.close()
+    ceiling, spread, spread_locked = best["ceiling"], best["spread"], best["spread_locked"]
+    hot, hot_locked = best["hot"], best["hot_locked"]
     saves = 2 * spread.rate  # a cycle is two saves: the reservation, then its capture
-    common = f"{CLIENTS} client threads, {SECONDS} s, PostgreSQL on loopback"
+    common = (
+        f"{CLIENTS} client threads, best of {ROUNDS} interleaved {SECONDS} s rounds,"
+        " PostgreSQL on loopback"
+    )
     return [
         {
             "what": "reserve+capture cycles, 1,000 accounts (P3)",
@@ -304,13 +325,18 @@ def rebuild_rows(dsn: str) -> list[Row]:
         seeded = seed_history(store, ACCOUNTS)
     finally:
         store.close()
-    raw = asyncio.run(raw_read_rate(dsn))
-    result = asyncio.run(rebuild(dsn, LedgerProjection(), switch=True))
+    raw, result = 0.0, None
+    for _ in range(ROUNDS):  # alternate, keep the best of each
+        raw = max(raw, asyncio.run(raw_read_rate(dsn)))
+        attempt = asyncio.run(rebuild(dsn, LedgerProjection(), switch=True))
+        if result is None or attempt.events_per_second > result.events_per_second:
+            result = attempt
+    assert result is not None
     return [
         {
             "what": "ledger projection rebuild (P5)",
             "conditions": f"{result.events:,} credit events ({seeded:,} seeded, {ACCOUNTS:,}"
-            " accounts), batches of 2,000, one connection",
+            f" accounts), batches of 2,000, one connection, best of {ROUNDS}",
             "figure": f"{result.events_per_second:,.0f} events/s",
             "baseline": f"raw read only: {raw:,.0f} events/s",
             "ratio": f"{result.events_per_second / raw:.2f}",
