@@ -19,7 +19,7 @@ from relivchats.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 # Each entry is `relivchats <subcommand>` run as a child process.
-PROCESSES = ("api", "projector", "worker", "beat")
+PROCESSES = ("api", "projector", "worker", "indexer", "beat")
 
 
 def register(subcommands: Any) -> None:

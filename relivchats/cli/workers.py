@@ -1,4 +1,10 @@
-"""`relivchats worker` and `relivchats beat`: the Celery processes."""
+"""`relivchats worker`, `relivchats indexer` and `relivchats beat`: the Celery processes.
+
+`worker` runs the generation and maintenance queues in parallel processes. `indexer` runs the
+indexing queue in ONE process, the single owner of the local vector store (Qdrant's embedded
+mode allows one client per path) and of the embedding model, loaded once when it starts.
+With `QDRANT_URL` set, `indexer --concurrency N` may run more.
+"""
 
 from __future__ import annotations
 
@@ -9,36 +15,64 @@ from typing import Any
 
 from relivchats.settings import get_settings
 
-ALL_QUEUES = "indexing,generation,maintenance"
+WORKER_QUEUES = "generation,maintenance"
 
 
 def register(subcommands: Any) -> None:
     worker = subcommands.add_parser("worker", help="run a Celery worker")
-    worker.add_argument("--queues", default=ALL_QUEUES, help=f"comma-separated ({ALL_QUEUES})")
+    worker.add_argument(
+        "--queues", default=WORKER_QUEUES, help=f"comma-separated (default {WORKER_QUEUES})"
+    )
     worker.add_argument(
         "--concurrency", type=int, default=None, help="processes (WORKER_CONCURRENCY)"
     )
     worker.set_defaults(handler=run_worker)
+    indexer = subcommands.add_parser(
+        "indexer", help="run the indexing worker (owner of the vector store and the embedder)"
+    )
+    indexer.add_argument(
+        "--concurrency", type=int, default=1, help="processes (more only with QDRANT_URL)"
+    )
+    indexer.set_defaults(handler=run_indexer)
     beat = subcommands.add_parser("beat", help="run Celery beat (the reservation sweeper's clock)")
     beat.set_defaults(handler=run_beat)
 
 
 def run_worker(arguments: argparse.Namespace) -> int:
+    settings = get_settings()
+    _work(arguments.queues, arguments.concurrency or settings.worker_concurrency)
+    return 0
+
+
+def run_indexer(arguments: argparse.Namespace) -> int:
+    from celery.signals import worker_process_init
+
+    from relivchats.workers.app import celery_app
+    from relivchats.workers.indexing import warm_up
+
+    if arguments.concurrency > 1 and not get_settings().qdrant_url:
+        raise SystemExit("the local vector store has one owner: --concurrency 1 without QDRANT_URL")
+    # Each process loads the embedder as it starts (seconds): give it time to report ready.
+    celery_app.conf.worker_proc_alive_timeout = 120
+    worker_process_init.connect(warm_up, weak=False)
+    _work("indexing", arguments.concurrency)
+    return 0
+
+
+def _work(queues: str, concurrency: int) -> None:
     from relivchats.workers.app import celery_app
 
-    settings = get_settings()
     celery_app.worker_main(
         [
             "worker",
-            f"--queues={arguments.queues}",
-            f"--concurrency={arguments.concurrency or settings.worker_concurrency}",
-            f"--loglevel={settings.log_level}",
+            f"--queues={queues}",
+            f"--concurrency={concurrency}",
+            f"--loglevel={get_settings().log_level}",
             f"--hostname=relivchats-{os.getpid()}@%h",  # several workers on one host
             "--without-gossip",
             "--without-mingle",
         ]
     )
-    return 0
 
 
 def run_beat(_: argparse.Namespace) -> int:
