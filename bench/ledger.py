@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import asyncpg
-import psycopg
 
 from bench.common import Row, throwaway_database
+from bench.row_lock_baseline import prepare_row_lock, row_lock_cycle
 from relivchats.adapters.eventstore import EventStore
 from relivchats.commands.credits import capture_reservation, reserve_coins
 from relivchats.domain import credits_rules as rules
@@ -159,87 +159,11 @@ def best_of_rounds(loads: dict[str, tuple[Callable[[], Cycle], float]]) -> dict[
     return best
 
 
-ROW_LOCK_SCHEMA = """
-CREATE TABLE bench_balances (user_id uuid PRIMARY KEY, balance bigint NOT NULL,
-    held bigint NOT NULL);
-CREATE TABLE bench_reservations (reservation_id uuid PRIMARY KEY, user_id uuid NOT NULL,
-    amount bigint NOT NULL, status text NOT NULL);
-CREATE TABLE bench_transactions (user_id uuid NOT NULL, at timestamptz NOT NULL DEFAULT now(),
-    kind text NOT NULL, amount bigint NOT NULL, reference_id uuid NOT NULL);
-"""
-
-
-def row_lock_cycle(dsn: str, users: list[uuid.UUID]) -> Callable[[], Cycle]:
-    """The old design: lock the balance row, check, write the reservation and a ledger row."""
-
-    def make() -> Cycle:
-        conn = psycopg.connect(dsn)
-
-        def cycle(rng: random.Random) -> None:
-            user_id, reservation_id = rng.choice(users), uuid.uuid4()
-            with conn.transaction():
-                balance, held = conn.execute(
-                    "SELECT balance, held FROM bench_balances WHERE user_id = %s FOR UPDATE",
-                    (user_id,),
-                ).fetchone() or (0, 0)
-                assert balance - held >= 10
-                conn.execute(
-                    "INSERT INTO bench_reservations VALUES (%s, %s, 10, 'open')",
-                    (reservation_id, user_id),
-                )
-                conn.execute(
-                    "UPDATE bench_balances SET held = held + 10 WHERE user_id = %s", (user_id,)
-                )
-                _ledger_row(conn, user_id, "reservation", 0, reservation_id)
-            with conn.transaction():
-                conn.execute(
-                    "SELECT 1 FROM bench_balances WHERE user_id = %s FOR UPDATE", (user_id,)
-                )
-                conn.execute(
-                    "UPDATE bench_reservations SET status = 'captured'"
-                    " WHERE reservation_id = %s AND status = 'open'",
-                    (reservation_id,),
-                )
-                conn.execute(
-                    "UPDATE bench_balances SET balance = balance - 10, held = held - 10"
-                    " WHERE user_id = %s",
-                    (user_id,),
-                )
-                _ledger_row(conn, user_id, "capture", -10, reservation_id)
-
-        return cycle
-
-    return make
-
-
-def _ledger_row(
-    conn: psycopg.Connection[tuple[object, ...]],
-    user_id: uuid.UUID,
-    kind: str,
-    amount: int,
-    ref: uuid.UUID,
-) -> None:
-    conn.execute(
-        "INSERT INTO bench_transactions (user_id, kind, amount, reference_id)"
-        " VALUES (%s, %s, %s, %s)",
-        (user_id, kind, amount, ref),
-    )
-
-
-def prepare_row_lock(dsn: str, users: list[uuid.UUID]) -> None:
-    with psycopg.connect(dsn) as conn:
-        conn.execute(ROW_LOCK_SCHEMA)
-        with conn.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO bench_balances VALUES (%s, %s, 0)", [(u, COINS) for u in users]
-            )
-
-
 def cycle_rows(dsn: str) -> list[Row]:
     store = EventStore(Settings(database_url=dsn, eventstore_pool_size=CLIENTS))
     try:
         users = open_accounts(store, ACCOUNTS)
-        prepare_row_lock(dsn, users)
+        prepare_row_lock(dsn, users, COINS)
         best = best_of_rounds(
             {
                 "ceiling": (lambda: append_one(store), CEILING_SECONDS),
