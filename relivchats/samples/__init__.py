@@ -1,0 +1,1 @@
+"""Sample data shipped with the package: the synthetic chat `relivchats demo` uploads."""
