@@ -16,6 +16,9 @@ install: $(BIN)/relivchats
 run: install
 	$(BIN)/relivchats run
 
+demo: install  # against a running `make run`
+	$(BIN)/relivchats demo
+
 services:
 	scripts/ensure-services.sh
 

@@ -9,11 +9,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from relivchats.cli import audit, local, payments, processes, projections, tokens, workers
+from relivchats.cli import (
+    audit,
+    demo,
+    local,
+    payments,
+    processes,
+    projections,
+    tokens,
+    workers,
+)
 from relivchats.logs import configure_logging
 from relivchats.settings import get_settings
 
-COMMAND_MODULES = (processes, workers, local, projections, tokens, payments, audit)
+COMMAND_MODULES = (processes, workers, local, projections, tokens, payments, audit, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
