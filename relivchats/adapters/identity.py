@@ -64,6 +64,10 @@ class JwksCache:
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
 
+    def knows(self, kid: str) -> bool:
+        """Whether `kid` is still among the provider's keys as last fetched."""
+        return kid in self._keys
+
     async def key_for(self, kid: str) -> jwt.PyJWK:
         if kid not in self._keys or self._expired():
             await self._refresh(force=kid not in self._keys)
@@ -95,6 +99,38 @@ class JwksCache:
             self._fetched_at = time.monotonic()
 
 
+class VerifiedTokens:
+    """Tokens that passed every check, remembered until they expire (or for `ttl_s` at most).
+
+    Verifying a signature costs more than the rest of a cheap read request; a client sends the
+    same token many times. Only fully verified tokens are stored, so a hit is exactly as
+    trustworthy as a fresh verification until the token's own `exp` — unless its signing key has
+    since been retired by the provider, which ends the memory at once. Bounded: the oldest
+    entries go first.
+    """
+
+    def __init__(self, ttl_s: float = 60.0, max_entries: int = 10_000):
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, str, Principal]] = {}
+
+    def get(self, token: str, jwks: JwksCache | None) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        valid_until, kid, principal = entry
+        retired = jwks is not None and not jwks.knows(kid)
+        if retired or time.time() >= valid_until:
+            del self._entries[token]
+            return None
+        return principal
+
+    def remember(self, token: str, kid: str, principal: Principal, expires_at: float) -> None:
+        if len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]
+        self._entries[token] = (min(expires_at, time.time() + self.ttl_s), kid, principal)
+
+
 class TokenVerifier:
     def __init__(
         self,
@@ -112,18 +148,26 @@ class TokenVerifier:
         self.secret = secret
         self.jwks = jwks
         self.leeway_s = leeway_s
+        self.verified = VerifiedTokens()
 
     async def verify(self, token: str) -> Principal:
+        remembered = self.verified.get(token, self.jwks)
+        if remembered is not None:
+            return remembered
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise TokenInvalid("malformed token") from None
+        kid = str(header.get("kid", ""))
         if self.jwks is not None:
-            key: Any = (await self.jwks.key_for(str(header.get("kid", "")))).key
+            key: Any = (await self.jwks.key_for(kid)).key
             algorithms = ["RS256"]
         else:
             key, algorithms = self.secret, ["HS256"]
-        return principal_from(self._decode(token, key, algorithms))
+        claims = self._decode(token, key, algorithms)
+        principal = principal_from(claims)
+        self.verified.remember(token, kid, principal, expires_at=float(claims["exp"]))
+        return principal
 
     def _decode(self, token: str, key: Any, algorithms: list[str]) -> dict[str, Any]:
         try:

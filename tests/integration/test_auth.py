@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -120,3 +121,23 @@ async def test_unknown_key_ids_cannot_flood_the_provider(settings):
             with pytest.raises(TokenInvalid):
                 await verifier.verify(SigningKey(f"forged-{attempt}").sign(claims(settings)))
         assert provider.fetches == 1
+
+
+async def test_a_remembered_token_still_expires_on_time(settings):
+    verifier = TokenVerifier(
+        issuer=settings.jwt_issuer, audience=settings.jwt_audience, secret=TEST_SECRET, leeway_s=0
+    )
+    token = jwt.encode(claims(settings, exp=int(time.time()) + 1), TEST_SECRET, "HS256")
+    assert (await verifier.verify(token)).subject == "someone"
+    assert (await verifier.verify(token)).subject == "someone"  # served from memory
+    await asyncio.sleep(1.1)
+    with pytest.raises(TokenInvalid, match="expired"):
+        await verifier.verify(token)
+
+
+async def test_a_refused_token_is_never_remembered(settings):
+    verifier = TokenVerifier(issuer=settings.jwt_issuer, audience="web", secret=TEST_SECRET)
+    forged = jwt.encode(claims(settings, aud="web"), "another-secret-of-enough-length!!", "HS256")
+    for _ in range(2):
+        with pytest.raises(TokenInvalid):
+            await verifier.verify(forged)
