@@ -25,6 +25,8 @@ from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
 from relivchats.domain.catalogue import validate_insight
 from relivchats.domain.insights import InsightSucceeded, JobSettled
+from relivchats.projections.insights import InsightsProjection
+from relivchats.projections.rebuild import differences
 from tests.chat_uploads import export_of, uploaded
 from tests.conftest import TEST_SECRET, throwaway_database
 from tests.fakes.chat_exports import FakeMessage, generate_chat
@@ -238,3 +240,25 @@ async def test_deleting_the_chat_forgets_its_insights(platform):
         assert rows == 0
     finally:
         await conn.close()
+
+
+async def test_the_insights_read_model_equals_a_rebuild_from_the_events(platform):
+    database_url = platform.settings.database_url
+    conn = await asyncpg.connect(database_url)
+    try:
+
+        async def caught_up() -> bool:
+            head = await conn.fetchval("SELECT max(notification_id) FROM relivchats_events")
+            position = await conn.fetchval(
+                "SELECT position FROM projection_positions WHERE name = 'insights'"
+            )
+            return bool(position >= head)
+
+        await eventually(caught_up)
+    finally:
+        await conn.close()
+
+    assert await differences(database_url, InsightsProjection()) == {
+        "insight_jobs": 0,
+        "insight_results": 0,
+    }
