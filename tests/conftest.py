@@ -119,3 +119,28 @@ async def projector(settings: Settings) -> AsyncIterator[Any]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
+
+
+@pytest.fixture
+def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement the API's read pool runs while the test lasts (for N+1 checks)."""
+    from relivchats.adapters.database import ReadPool
+
+    seen: list[str] = []
+    acquire, release = ReadPool._acquire, ReadPool._release
+
+    def log(logged: Any) -> None:
+        seen.append(logged.query)
+
+    async def counting_acquire(self: ReadPool, acquire_timeout: float) -> Any:
+        conn = await acquire(self, acquire_timeout)
+        conn.add_query_logger(log)
+        return conn
+
+    async def counting_release(self: ReadPool, conn: Any) -> None:
+        conn.remove_query_logger(log)
+        await release(self, conn)
+
+    monkeypatch.setattr(ReadPool, "_acquire", counting_acquire)
+    monkeypatch.setattr(ReadPool, "_release", counting_release)
+    return seen

@@ -14,7 +14,6 @@ from relivchats.adapters.whatsapp import parse_upload
 from relivchats.commands.chats import record_indexed
 from relivchats.domain.statistics import compute_statistics
 from tests.chat_uploads import fixture_bytes, small_export, upload, uploaded, zipped
-from tests.e2e.test_credits_api import count_queries  # noqa: F401  (fixture)
 from tests.helpers import auth
 
 HAND_COUNTED = fixture_bytes("hand_counted_android.txt")
@@ -67,7 +66,7 @@ async def test_chats_are_listed_newest_first_page_by_page_in_one_query_each(
     projector,
     token_for,
     subject,
-    count_queries,  # noqa: F811
+    count_queries,
 ):
     headers = auth(token_for(subject))
     ids = [

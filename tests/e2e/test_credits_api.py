@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
-from relivchats.adapters.database import ReadPool
 from relivchats.api.errors import status_for
 from relivchats.commands.credits import purchase_coins, reserve_coins
 from relivchats.domain.credits import CoinsReserved, account_id_for
@@ -26,22 +23,6 @@ async def registered(client: Any, token: str) -> tuple[uuid.UUID, dict[str, str]
     headers = auth(token)
     stored = (await client.post("/api/users/store", headers=headers)).json()
     return uuid.UUID(stored["user_id"]), headers, stored["position"]
-
-
-@pytest.fixture
-def count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement the API's read pool runs while the test lasts."""
-    seen: list[str] = []
-    original = ReadPool.connection
-
-    @contextlib.asynccontextmanager
-    async def counting(self: ReadPool, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        async with original(self, *args, **kwargs) as conn:
-            with conn.query_logger(lambda logged: seen.append(logged.query)):
-                yield conn
-
-    monkeypatch.setattr(ReadPool, "connection", counting)
-    return seen
 
 
 async def test_registering_grants_the_welcome_bonus_once_and_me_shows_the_balance(
