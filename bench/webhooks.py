@@ -12,21 +12,16 @@ verifies the signature of the same body (no database), i.e. the floor of any web
 from __future__ import annotations
 
 import os
-import re
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from pathlib import Path
 
-import httpx
 import psycopg
 from fastapi import FastAPI, Request
 
+from bench.common import WrkResult, serving, throwaway_database, wrk
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.payments import EventKind
 from relivchats.adapters.payments.sandbox import SandboxProvider
@@ -34,10 +29,8 @@ from relivchats.adapters.payments.signing import SignedWebhook, SimulatedPayment
 from relivchats.domain import credits_rules, payments, provider_links
 from relivchats.domain.events import Event
 from relivchats.domain.packages import package_by_id
-from relivchats.schema import create_database, drop_database, migrate
 from relivchats.settings import DEV_SANDBOX_WEBHOOK_SECRET, Settings
 
-POSTGRES_ROOT = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 WEBHOOK_PATH = "/api/payments/webhooks/razorpay"
 STORM_CONNECTIONS = 50
 DISTINCT_CONNECTIONS = 16
@@ -53,46 +46,6 @@ _verifier = SandboxProvider(name="razorpay", webhook_secret=DEV_SANDBOX_WEBHOOK_
 async def verify_only(request: Request) -> dict[str, str]:
     event = _verifier.parse_webhook(await request.body(), request.headers)
     return {"outcome": "verified", "event_id": event.event_id}
-
-
-@dataclass(frozen=True)
-class WrkResult:
-    requests: int
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    non_2xx: int
-
-
-def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def run_wrk(url: str, script: str, connections: int, seconds: int) -> WrkResult:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(script)
-    try:
-        output = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua.name, url],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(lua.name)
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: (.*)$", output, re.M)
-    if errors:
-        print(f"wrk socket errors against {url}: {errors.group(1)}", file=sys.stderr)
-    return WrkResult(
-        requests=int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
-        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
-        p50_ms=_ms(percentiles["50"]),
-        p99_ms=_ms(percentiles["99"]),
-        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-    )
 
 
 def _lua_request(webhook: SignedWebhook) -> str:
@@ -116,46 +69,6 @@ def distinct_requests_script(webhooks: list[SignedWebhook]) -> str:
         "function request() local r = reqs[idx % #reqs + 1]; idx = idx + 2; return r end",
     ]
     return "\n".join(lines) + "\n"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serving(app: str, env: dict[str, str], factory: bool) -> Iterator[str]:
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning"]
-    command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
-    server = subprocess.Popen(command + (["--factory"] if factory else []), env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"{app} did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-@contextmanager
-def throwaway_database() -> Iterator[str]:
-    url = f"{POSTGRES_ROOT}/relivchats_bench_webhooks_{uuid.uuid4().hex[:8]}"
-    create_database(url)
-    migrate(url)
-    try:
-        yield url
-    finally:
-        drop_database(url)
 
 
 def seed_orders(store: EventStore, count: int) -> list[payments.PaymentOrder]:
@@ -218,6 +131,19 @@ def row(what: str, conditions: str, api: WrkResult, base: WrkResult, checks: str
     }
 
 
+@contextmanager
+def lua_script(text: str) -> Iterator[Path]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(text)
+        lua.flush()
+        yield Path(lua.name)
+
+
+def run_wrk(url: str, script: str, connections: int, seconds: int) -> WrkResult:
+    with lua_script(script) as path:
+        return wrk(url, connections=connections, seconds=seconds, script=path)
+
+
 def main() -> list[dict[str, str]]:
     with throwaway_database() as dsn:
         env = {**os.environ, "DATABASE_URL": dsn, "LOG_LEVEL": "WARNING", "ENVIRONMENT": "test"}
@@ -226,7 +152,7 @@ def main() -> list[dict[str, str]]:
         store.close()
         storm = same_request_script(capture_of(stormed))
         many = distinct_requests_script([capture_of(order) for order in distinct])
-        with serving("bench.webhooks:verify_only_app", env, factory=False) as url:
+        with serving("bench.webhooks:verify_only_app", env) as url:
             base_storm = run_wrk(url + WEBHOOK_PATH, storm, STORM_CONNECTIONS, SECONDS)
             base_many = run_wrk(url + WEBHOOK_PATH, many, DISTINCT_CONNECTIONS, SECONDS)
         with serving("relivchats.api.app:create_app", env, factory=True) as url:
