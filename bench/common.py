@@ -14,29 +14,21 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from relivchats.schema import create_database, drop_database, migrate
+from relivchats.schema import temporary_database
 
 POSTGRES_ROOT = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 Row = dict[str, str]
 
 
-@contextlib.contextmanager
-def throwaway_database() -> Iterator[str]:
+def throwaway_database() -> contextlib.AbstractContextManager[str]:
     """A migrated database of its own, dropped afterwards."""
-    url = f"{POSTGRES_ROOT}/relivchats_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    create_database(url)
-    migrate(url)
-    try:
-        yield url
-    finally:
-        drop_database(url)
+    return temporary_database(POSTGRES_ROOT, f"relivchats_bench_{os.getpid()}")
 
 
 def free_port() -> int:

@@ -20,22 +20,15 @@ import pytest
 
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
-from relivchats.schema import create_database, drop_database, migrate
+from relivchats.schema import temporary_database
 from relivchats.settings import Settings
 
 POSTGRES_ROOT = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256"
 
 
-@contextlib.contextmanager
-def throwaway_database() -> Iterator[str]:
-    url = f"{POSTGRES_ROOT}/relivchats_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    create_database(url)
-    migrate(url)
-    try:
-        yield url
-    finally:
-        drop_database(url)
+def throwaway_database() -> contextlib.AbstractContextManager[str]:
+    return temporary_database(POSTGRES_ROOT, f"relivchats_test_{os.getpid()}")
 
 
 @pytest.fixture(scope="session")

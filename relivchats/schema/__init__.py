@@ -7,7 +7,10 @@ wait and then find nothing left to do.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import uuid
+from collections.abc import Iterator
 from importlib import resources
 from urllib.parse import urlsplit, urlunsplit
 
@@ -75,3 +78,15 @@ def drop_database(database_url: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+@contextlib.contextmanager
+def temporary_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A fresh, migrated database on `server_url` for tests and benchmarks, dropped afterwards."""
+    url = f"{server_url}/{prefix}_{uuid.uuid4().hex[:10]}"
+    create_database(url)
+    migrate(url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
