@@ -34,12 +34,16 @@ def attempt_number(task: Any) -> int:
     return retries + 1
 
 
+def backoff_s(settings: Settings, failures: int) -> float:
+    """The wait after the n-th failure: doubling, jittered, capped under the visibility timeout."""
+    ceiling = settings.celery_visibility_timeout_s / 2
+    delay = min(ceiling, settings.insight_retry_backoff_s * 2.0 ** (failures - 1))
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not security)
+
+
 def retry_later(task: Any, error: BaseException, attempts: int, settings: Settings) -> None:
     """Publish the task again after a backoff unless `attempts` are used up (then return)."""
     done = attempt_number(task)
     if done >= attempts:
         return
-    ceiling = settings.celery_visibility_timeout_s / 2
-    delay = min(ceiling, settings.insight_retry_backoff_s * 2 ** (done - 1))
-    countdown = delay * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not security)
-    raise task.retry(exc=error, countdown=countdown, max_retries=attempts)
+    raise task.retry(exc=error, countdown=backoff_s(settings, done), max_retries=attempts)

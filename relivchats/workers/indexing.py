@@ -10,7 +10,10 @@ so generation runs in parallel in any number of processes. With a Qdrant server 
 indexers may run.
 
 Indexing is resumable: chunking is deterministic and points are keyed by (chat, chunk index),
-so a run cut off by its time limit or a lost worker continues from the chunks already stored.
+so a run continues from the chunks already stored. A run stops by itself when its time budget
+(under the task's soft time limit) is spent and publishes the next run, so a chat of any size is
+indexed in slices that each fit the broker's visibility timeout; a lost worker or a failed run
+resumes the same way. Only failures count against `INDEXING_ATTEMPTS`.
 """
 
 from __future__ import annotations
@@ -43,11 +46,12 @@ from relivchats.domain.uploads import MessageKind
 from relivchats.projections.dispatcher import FORGET_CHAT_TASK, PREPARE_JOB_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store
-from relivchats.workers.attempts import attempt_number, error_code, retry_later
+from relivchats.workers.attempts import backoff_s, error_code
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 256  # chunks embedded and upserted together; the unit a resumed run skips
+EMBED_BATCH = 64  # chunks embedded and stored together (~3 s here): a run stops between them
+MARGIN_S = 15  # of the soft time limit, left for reading the chat and the searches
 
 
 def gemini_connection(settings: Settings) -> GeminiConnection | None:
@@ -120,61 +124,64 @@ class _Line:
     text: str
 
 
+class IndexingPaused(Exception):
+    """This run spent its time budget; the next one continues from the chunks stored."""
+
+
 @celery_app.task(name=PREPARE_JOB_TASK, bind=True)  # type: ignore[untyped-decorator]
-def prepare_job(self: Any, job_id: str) -> str:
+def prepare_job(self: Any, job_id: str, failures: int = 0) -> str:
     settings, store = get_settings(), worker_store()
     job = load_job(store, UUID(job_id))
     if job is None or job.generation_requested or job.settlement is not None:
         return "already prepared"
     chat = load_chat(store, job.chat_id)
     if chat is None or chat.deleted:
-        fail_pending(store, job.id, "chat_deleted", attempt_number(self), indexing_failed=False)
+        fail_pending(store, job.id, "chat_deleted", failures + 1, indexing_failed=False)
         return "chat deleted"
+    deadline = time.monotonic() + max(5, settings.celery_task_soft_time_limit_s - MARGIN_S)
     try:
-        chunks, excerpts = index_and_choose(retrieval(), settings, chat, job)
+        chunks, excerpts = index_and_choose(retrieval(), settings, chat, job, deadline)
+    except IndexingPaused:
+        raise self.retry(args=[job_id], kwargs={"failures": failures}, countdown=0) from None
     except Exception as error:  # indexing is idempotent: any failure may be tried again
+        failures += 1
         log.warning(
-            "indexing attempt failed",
-            extra={
-                "job_id": job_id,
-                "error": type(error).__name__,
-                "attempt": attempt_number(self),
-            },
+            "indexing run failed",
+            extra={"job_id": job_id, "error": type(error).__name__, "failures": failures},
         )
-        retry_later(self, error, settings.indexing_attempts, settings)
-        fail_pending(
-            store,
-            job.id,
-            "indexing_" + error_code(error),
-            attempt_number(self),
-            indexing_failed=True,
-        )
+        if failures < settings.indexing_attempts:
+            countdown = backoff_s(settings, failures)
+            raise self.retry(
+                args=[job_id], kwargs={"failures": failures}, countdown=countdown, exc=error
+            ) from None
+        code = "indexing_" + error_code(error)
+        fail_pending(store, job.id, code, failures, indexing_failed=True)
         return "indexing failed"
     start_generation(store, job.id, chunks, excerpts)
     return "prepared"
 
 
 def index_and_choose(
-    owner: Retrieval, settings: Settings, chat: Chat, job: InsightJob
+    owner: Retrieval, settings: Settings, chat: Chat, job: InsightJob, deadline: float
 ) -> tuple[int, dict[str, list[list[int]]]]:
     """Index the chat (resuming) unless it is, then each insight type's best chunks as message
     ranges."""
     chunks = chat.indexed_chunks
     if chunks is None or owner.vectors.count(chat.id) != chunks:
-        chunks = index_chat(owner, settings, chat)
+        chunks = index_chat(owner, settings, chat, deadline)
     return chunks, {
         kind: best_ranges(owner, chat.id, kind, settings.insight_excerpt_chunks)
         for kind in job.insight_types
     }
 
 
-def index_chat(owner: Retrieval, settings: Settings, chat: Chat) -> int:
+def index_chat(owner: Retrieval, settings: Settings, chat: Chat, deadline: float) -> int:
     started = time.perf_counter()
     with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
         messages = read_messages(conn, owner.cipher, chat.id, chat.content_id)
     lines = text_lines(messages, chat.participants)
     chunks = chunk_messages(lines)
-    embedded = ensure_indexed(owner, chat.id, chunks, lines)
+    embedded = ensure_indexed(owner, chat.id, chunks, lines, deadline)
     log.info(
         "chat indexed",
         extra={
@@ -198,14 +205,22 @@ def text_lines(messages: Sequence[StoredMessage], participants: Sequence[str]) -
 
 
 def ensure_indexed(
-    owner: Retrieval, chat_id: UUID, chunks: Sequence[Chunk], lines: Sequence[_Line]
+    owner: Retrieval,
+    chat_id: UUID,
+    chunks: Sequence[Chunk],
+    lines: Sequence[_Line],
+    deadline: float,
 ) -> int:
-    """Embed and store the chunks not stored yet; returns how many were embedded now."""
+    """Embed and store the chunks not stored yet (at least one batch per run, then until the
+    deadline: IndexingPaused); returns how many were embedded now."""
     present = owner.vectors.count(chat_id)
     if present > len(chunks):  # chunked differently before: start over
         owner.vectors.delete_chat(chat_id)
         present = 0
     for start in range(present, len(chunks), EMBED_BATCH):
+        if start > present and time.monotonic() > deadline:
+            log.info("indexing paused", extra={"chat_id": str(chat_id), "stored": start})
+            raise IndexingPaused()
         batch = chunks[start : start + EMBED_BATCH]
         vectors = owner.embedder.embed_documents([chunk.text for chunk in batch])
         stored = zip(batch, vectors, strict=True)
