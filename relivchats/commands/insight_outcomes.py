@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from relivchats.adapters.eventstore import EventStore
+from relivchats.adapters.eventstore import EventStore, VersionConflict
+from relivchats.commands.account_cache import account_cache
 from relivchats.commands.chats import load_chat
 from relivchats.commands.credits import LedgerChange
 from relivchats.commands.insights import (
@@ -24,7 +25,7 @@ from relivchats.commands.insights import (
     remember_account,
 )
 from relivchats.domain import chats, credits_rules, insight_rules
-from relivchats.domain.credits import CreditEvent, ReservationReleased
+from relivchats.domain.credits import CreditEvent, ReservationReleased, account_id_for
 from relivchats.domain.events import Event, fold
 from relivchats.domain.insight_rules import Failure, Success
 from relivchats.domain.insights import InsightJob, JobNotFound, JobSettled, evolve_job
@@ -109,9 +110,18 @@ def expire_due(store: EventStore, user_id: UUID, at: datetime) -> LedgerChange:
     """The sweeper's step: release the account's expired reservations and, in the same save,
     mark their jobs expired and free their unlock slots."""
 
+    accounts = account_cache(store)
+    account_id = account_id_for(user_id)
+
     def attempt() -> LedgerChange:
-        account = current_account(store, user_id)
+        # As the credit commands do: decide on the cached account; "nothing due" is believed
+        # only once decided again on the caught-up account, and a stale decision fails at the
+        # append (its version is taken) and is made again.
+        account = accounts.current(account_id)
         releases = credits_rules.expire_due(account, at)
+        if not releases:
+            account = accounts.caught_up(account_id, account)
+            releases = credits_rules.expire_due(account, at)
         assert account is not None  # expire_due refuses a missing account
         if not releases:
             return LedgerChange(account, (), store.head())
@@ -122,7 +132,11 @@ def expire_due(store: EventStore, user_id: UUID, at: datetime) -> LedgerChange:
             if job is not None:
                 slot = load_slot(store, job.chat_id, job.category)
                 events += insight_rules.expire(job, slot, released)
-        position = store.append(*events)
+        try:
+            position = store.append(*events)
+        except VersionConflict:
+            accounts.caught_up(account_id, account)
+            raise
         after = remember_account(store, account, events)
         assert after is not None
         recorded = tuple(event for event in events if isinstance(event, CreditEvent))
