@@ -262,3 +262,21 @@ async def test_the_insights_read_model_equals_a_rebuild_from_the_events(platform
         "insight_jobs": 0,
         "insight_results": 0,
     }
+
+
+async def test_reading_a_chats_insights_costs_the_same_queries_however_many_exist(
+    platform,
+    count_queries,
+):
+    platform.inject()
+    headers = await platform.user(coins=800)
+    chat_id = await platform.chat(headers, seed=15, count=60)
+    counted = []
+    for category in ("friendship", "romantic"):
+        job = (await unlock(platform.client, headers, chat_id, category)).json()
+        await job_finished(platform.client, headers, job["job_id"])
+        count_queries.clear()
+        found = await insights_of(platform, headers, chat_id)
+        counted.append((len(found), len(count_queries)))
+
+    assert counted == [(3, 3), (9, 3)]  # the owner's chat row, its insights, its jobs
