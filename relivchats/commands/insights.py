@@ -33,11 +33,13 @@ from relivchats.domain.insight_rules import JobRequest, open_job, replayed_reque
 from relivchats.domain.insights import (
     InsightJob,
     JobNotFound,
-    UnlockSlot,
     job_id_for,
     replay_job,
-    replay_slot,
     retry_job_id_for,
+)
+from relivchats.domain.unlock_slots import (
+    UnlockSlot,
+    replay_slot,
     slot_id_for,
 )
 

@@ -3,6 +3,22 @@
 Importing this package imports every event class, which registers its stored TOPIC.
 """
 
-from relivchats.domain import chats, credits, insights, payments, provider_links, users
+from relivchats.domain import (
+    chats,
+    credits,
+    insights,
+    payments,
+    provider_links,
+    unlock_slots,
+    users,
+)
 
-__all__ = ["chats", "credits", "insights", "payments", "provider_links", "users"]
+__all__ = [
+    "chats",
+    "credits",
+    "insights",
+    "payments",
+    "provider_links",
+    "unlock_slots",
+    "users",
+]

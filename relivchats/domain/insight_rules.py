@@ -32,7 +32,6 @@ from relivchats.domain.insights import (
     GenerationRequested,
     IdempotencyKeyReused,
     IndexingRequired,
-    InsightDeliveredLate,
     InsightFailed,
     InsightJob,
     InsightSucceeded,
@@ -42,11 +41,14 @@ from relivchats.domain.insights import (
     JobNotSettled,
     JobRequested,
     JobSettled,
+    evolve_job,
+    reservation_id_for,
+)
+from relivchats.domain.unlock_slots import (
+    InsightDeliveredLate,
     SlotClosed,
     SlotOpened,
     UnlockSlot,
-    evolve_job,
-    reservation_id_for,
 )
 
 

@@ -6,9 +6,8 @@ outcome per insight type and, exactly once, how it ended: settled (the reservati
 released) or expired (the sweeper released the reservation first). Results that arrive after
 expiry are still recorded, so the user can read them, but nothing charges for them.
 
-`UnlockSlot` (uuid5 of the chat and the category) holds the open job of a (chat, category) and
-which of the category's insight types have been delivered. Every unlock appends to the slot at
-its next version, so two racing unlocks meet at the event store's version check: one job.
+Each job is opened through the `UnlockSlot` of its (chat, category) (unlock_slots.py), which
+holds the open job, so two racing unlocks make one job.
 
 Events hold ids, counts and error codes only. The text of an insight is chat content: it lives
 sealed in a content table under the `content_id` its `InsightSucceeded` names.
@@ -42,10 +41,6 @@ def retry_job_id_for(job_id: UUID) -> UUID:
 
 def reservation_id_for(job_id: UUID) -> UUID:
     return deterministic_id("insight-reservation", job_id)
-
-
-def slot_id_for(chat_id: UUID, category: str) -> UUID:
-    return deterministic_id("unlock-slot", chat_id, category)
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -261,59 +256,3 @@ def _with_outcome(state: InsightJob, kind: str, outcome: InsightOutcome) -> Insi
 
 def replay_job(events: Iterable[Event]) -> InsightJob | None:
     return fold(evolve_job, events)
-
-
-# --- unlock slot ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SlotOpened(Event):
-    TOPIC = "insights.SlotOpened.v1"
-    job_id: UUID
-
-
-@dataclass(frozen=True)
-class SlotClosed(Event):
-    """The open job settled or expired; `delivered` are the insight types it wrote."""
-
-    TOPIC = "insights.SlotClosed.v1"
-    job_id: UUID
-    delivered: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class InsightDeliveredLate(Event):
-    """An expired job's insight arrived after all: kept (and free), and counted as delivered."""
-
-    TOPIC = "insights.InsightDeliveredLate.v1"
-    job_id: UUID
-    insight_type: str
-
-
-@dataclass(frozen=True)
-class UnlockSlot:
-    id: UUID
-    version: int  # 0: never used
-    open_job: UUID | None = None
-    delivered: frozenset[str] = frozenset()
-
-
-def empty_slot(chat_id: UUID, category: str) -> UnlockSlot:
-    return UnlockSlot(id=slot_id_for(chat_id, category), version=0)
-
-
-def evolve_slot(state: UnlockSlot | None, event: Event) -> UnlockSlot:
-    base = state or UnlockSlot(id=event.originator_id, version=0)
-    base = replace(base, version=event.originator_version)
-    match event:
-        case SlotOpened(job_id=job_id):
-            return replace(base, open_job=job_id)
-        case SlotClosed(delivered=delivered):
-            return replace(base, open_job=None, delivered=base.delivered | set(delivered))
-        case InsightDeliveredLate(insight_type=kind):
-            return replace(base, delivered=base.delivered | {kind})
-    return base
-
-
-def replay_slot(chat_id: UUID, category: str, events: Iterable[Event]) -> UnlockSlot:
-    return fold(evolve_slot, events, empty_slot(chat_id, category)) or empty_slot(chat_id, category)

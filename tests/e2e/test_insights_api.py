@@ -13,7 +13,8 @@ import pytest
 
 from relivchats.domain.catalogue import CATEGORIES
 from relivchats.domain.credits import CoinsReserved, account_id_for
-from relivchats.domain.insights import JobRequested, slot_id_for
+from relivchats.domain.insights import JobRequested
+from relivchats.domain.unlock_slots import slot_id_for
 from relivchats.settings import Settings
 from tests.helpers import auth
 from tests.insight_flows import ROMANTIC_TYPES, chat_of, unlock, user_with_coins

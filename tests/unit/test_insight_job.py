@@ -40,10 +40,12 @@ from relivchats.domain.insights import (
     JobNotSettled,
     JobRequested,
     JobSettled,
+    evolve_job,
+)
+from relivchats.domain.unlock_slots import (
     SlotClosed,
     UnlockSlot,
     empty_slot,
-    evolve_job,
     evolve_slot,
 )
 
