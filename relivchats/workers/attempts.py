@@ -4,6 +4,10 @@ A task retries by publishing itself again with a countdown (Celery `retry`), so 
 held while it waits; the countdown stays well under the broker's visibility timeout, because a
 task that waits longer than that is handed out a second time. When the attempts are used up
 the caller records the failure as an event: that is what settles the job, so nothing is lost.
+
+Infrastructure errors (the database or the event store unreachable, an aggregate too busy) are
+not the insight's fault: the whole task is retried for them (`infrastructure_retries`); should
+they outlast those retries, the reservation's expiry releases the coins.
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import psycopg
 from celery.exceptions import SoftTimeLimitExceeded
+from eventsourcing.persistence import PersistenceError
 
 from relivchats.adapters.llm import LlmError, LlmInvalidOutput, LlmUnavailable
+from relivchats.domain.errors import Busy
 from relivchats.settings import Settings
 
 ERROR_CODES: tuple[tuple[type[BaseException], str], ...] = (
@@ -47,3 +54,14 @@ def retry_later(task: Any, error: BaseException, attempts: int, settings: Settin
     if done >= attempts:
         return
     raise task.retry(exc=error, countdown=backoff_s(settings, done), max_retries=attempts)
+
+
+def infrastructure_retries(settings: Settings) -> dict[str, Any]:
+    """Celery task options: retry the whole task, with backoff, on infrastructure errors."""
+    return {
+        "autoretry_for": (psycopg.Error, PersistenceError, Busy),
+        "retry_backoff": max(1, round(settings.insight_retry_backoff_s)),
+        "retry_backoff_max": settings.celery_visibility_timeout_s // 2,
+        "retry_jitter": True,
+        "max_retries": 5,
+    }

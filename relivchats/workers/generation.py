@@ -44,7 +44,12 @@ from relivchats.domain.insights import ExcerptRanges, InsightJob
 from relivchats.projections.dispatcher import GENERATE_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store
-from relivchats.workers.attempts import attempt_number, error_code, retry_later
+from relivchats.workers.attempts import (
+    attempt_number,
+    error_code,
+    infrastructure_retries,
+    retry_later,
+)
 from relivchats.workers.material import excerpts_of, insight_material, wanted_seqs
 
 log = logging.getLogger(__name__)
@@ -87,7 +92,12 @@ class Written:
     excerpts_used: int
 
 
-@celery_app.task(name=GENERATE_TASK, bind=True, soft_time_limit=SOFT_LIMIT_S)  # type: ignore[untyped-decorator]
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name=GENERATE_TASK,
+    bind=True,
+    soft_time_limit=SOFT_LIMIT_S,
+    **infrastructure_retries(_settings),
+)
 def generate_insight(self: Any, job_id: str, kind: str) -> str:
     settings, store = get_settings(), worker_store()
     job = load_job(store, UUID(job_id))

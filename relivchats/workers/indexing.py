@@ -32,6 +32,7 @@ import psycopg
 from relivchats.adapters.chat_content import StoredMessage, read_messages
 from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.embeddings import Embedder, make_embedder
+from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.insight_content import erase_chat_insights
 from relivchats.adapters.llm.gemini import GeminiConnection
 from relivchats.adapters.vectorstore import ChunkVector, VectorStore
@@ -46,7 +47,7 @@ from relivchats.domain.uploads import MessageKind
 from relivchats.projections.dispatcher import FORGET_CHAT_TASK, PREPARE_JOB_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store
-from relivchats.workers.attempts import backoff_s, error_code
+from relivchats.workers.attempts import backoff_s, error_code, infrastructure_retries
 
 log = logging.getLogger(__name__)
 
@@ -128,22 +129,16 @@ class IndexingPaused(Exception):
     """This run spent its time budget; the next one continues from the chunks stored."""
 
 
-@celery_app.task(name=PREPARE_JOB_TASK, bind=True)  # type: ignore[untyped-decorator]
+# Retried by hand, so Celery's retry count is unbounded (max_retries=None): a paused run goes on
+# at once and does not count; failures count against INDEXING_ATTEMPTS.
+@celery_app.task(name=PREPARE_JOB_TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
 def prepare_job(self: Any, job_id: str, failures: int = 0) -> str:
-    settings, store = get_settings(), worker_store()
-    job = load_job(store, UUID(job_id))
-    if job is None or job.generation_requested or job.settlement is not None:
-        return "already prepared"
-    chat = load_chat(store, job.chat_id)
-    if chat is None or chat.deleted:
-        fail_pending(store, job.id, "chat_deleted", failures + 1, indexing_failed=False)
-        return "chat deleted"
-    deadline = time.monotonic() + max(5, settings.celery_task_soft_time_limit_s - MARGIN_S)
+    settings = get_settings()
     try:
-        chunks, excerpts = index_and_choose(retrieval(), settings, chat, job, deadline)
+        return _prepare(worker_store(), settings, UUID(job_id), failures)
     except IndexingPaused:
-        raise self.retry(args=[job_id], kwargs={"failures": failures}, countdown=0) from None
-    except Exception as error:  # indexing is idempotent: any failure may be tried again
+        raise self.retry(kwargs={"failures": failures}, countdown=0) from None
+    except Exception as error:  # every step is idempotent: any failure may be tried again
         failures += 1
         log.warning(
             "indexing run failed",
@@ -151,12 +146,22 @@ def prepare_job(self: Any, job_id: str, failures: int = 0) -> str:
         )
         if failures < settings.indexing_attempts:
             countdown = backoff_s(settings, failures)
-            raise self.retry(
-                args=[job_id], kwargs={"failures": failures}, countdown=countdown, exc=error
-            ) from None
+            raise self.retry(kwargs={"failures": failures}, countdown=countdown) from None
         code = "indexing_" + error_code(error)
-        fail_pending(store, job.id, code, failures, indexing_failed=True)
+        fail_pending(worker_store(), UUID(job_id), code, failures, indexing_failed=True)
         return "indexing failed"
+
+
+def _prepare(store: EventStore, settings: Settings, job_id: UUID, failures: int) -> str:
+    job = load_job(store, job_id)
+    if job is None or job.generation_requested or job.settlement is not None:
+        return "already prepared"
+    chat = load_chat(store, job.chat_id)
+    if chat is None or chat.deleted:
+        fail_pending(store, job.id, "chat_deleted", failures + 1, indexing_failed=False)
+        return "chat deleted"
+    deadline = time.monotonic() + max(5, settings.celery_task_soft_time_limit_s - MARGIN_S)
+    chunks, excerpts = index_and_choose(retrieval(), settings, chat, job, deadline)
     start_generation(store, job.id, chunks, excerpts)
     return "prepared"
 
@@ -248,7 +253,9 @@ def best_ranges(owner: Retrieval, chat_id: UUID, kind: str, limit: int) -> list[
     return [[hit.first_message, hit.end_message] for hit in hits]
 
 
-@celery_app.task(name=FORGET_CHAT_TASK)  # type: ignore[untyped-decorator]
+@celery_app.task(  # type: ignore[untyped-decorator]
+    name=FORGET_CHAT_TASK, **infrastructure_retries(get_settings())
+)
 def forget_chat(chat_id: str) -> str:
     """A deleted chat's vectors and generated insights go (its messages: the purge task)."""
     settings = get_settings()
