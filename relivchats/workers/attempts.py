@@ -23,6 +23,7 @@ from relivchats.adapters.llm import LlmError, LlmInvalidOutput, LlmUnavailable
 from relivchats.domain.errors import Busy
 from relivchats.settings import Settings
 
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (psycopg.Error, PersistenceError, Busy)
 ERROR_CODES: tuple[tuple[type[BaseException], str], ...] = (
     (LlmUnavailable, "provider_unavailable"),
     (LlmInvalidOutput, "invalid_output"),
@@ -59,7 +60,7 @@ def retry_later(task: Any, error: BaseException, attempts: int, settings: Settin
 def infrastructure_retries(settings: Settings) -> dict[str, Any]:
     """Celery task options: retry the whole task, with backoff, on infrastructure errors."""
     return {
-        "autoretry_for": (psycopg.Error, PersistenceError, Busy),
+        "autoretry_for": INFRASTRUCTURE_ERRORS,
         "retry_backoff": max(1, round(settings.insight_retry_backoff_s)),
         "retry_backoff_max": settings.celery_visibility_timeout_s // 2,
         "retry_jitter": True,

@@ -7,6 +7,7 @@ with the tokens, model, latency and excerpts used. Provider errors, invalid outp
 per-insight time limit are retried with backoff up to `INSIGHT_ATTEMPTS`; then the insight is
 recorded failed. The outcome that completes the job settles it in the same save.
 
+Database and event-store errors retry the whole task instead: they are not the insight's fault.
 Delivery is at least once: a task whose (job, type) already has an outcome does nothing, and a
 sealed insight whose event lost the race is erased again.
 """
@@ -25,11 +26,9 @@ from relivchats.adapters.chat_content import read_messages, read_statistics
 from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.insight_content import erase_insight, store_insight
 from relivchats.adapters.llm import (
-    LlmError,
     LlmInvalidOutput,
     LlmProvider,
     LlmResult,
-    LlmUnavailable,
     build_insight_prompt,
     make_llm,
 )
@@ -45,6 +44,7 @@ from relivchats.projections.dispatcher import GENERATE_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store
 from relivchats.workers.attempts import (
+    INFRASTRUCTURE_ERRORS,
     attempt_number,
     error_code,
     infrastructure_retries,
@@ -110,21 +110,29 @@ def generate_insight(self: Any, job_id: str, kind: str) -> str:
     llm, cipher = _llm_and_cipher(settings)
     try:
         written = write_insight(llm, cipher, settings, job, chat, kind)
-    except LlmError as error:
-        log.warning(
-            "insight attempt failed",
-            extra={"job_id": job_id, "insight_type": kind, "error": error_code(error)},
-        )
-        if isinstance(error, LlmUnavailable | LlmInvalidOutput):  # else: refused, final
-            retry_later(self, error, settings.insight_attempts, settings)
-        record_outcomes(store, job.id, [Failure(kind, error_code(error), attempt_number(self))])
-        return "failed"
-    except Exception as error:  # the time limit, or our own bug: retried, then recorded
-        log.exception("insight attempt crashed", extra={"job_id": job_id, "insight_type": kind})
-        retry_later(self, error, settings.insight_attempts, settings)
-        record_outcomes(store, job.id, [Failure(kind, error_code(error), attempt_number(self))])
+    except INFRASTRUCTURE_ERRORS:
+        raise  # not the insight's fault: the whole task is retried (infrastructure_retries)
+    except Exception as error:
+        _retry_or_record_failure(self, settings, job, kind, error)
         return "failed"
     return _record_success(self, settings, cipher, job, kind, written)
+
+
+def _retry_or_record_failure(
+    task: Any, settings: Settings, job: InsightJob, kind: str, error: Exception
+) -> None:
+    """Provider errors, invalid output and the time limit are tried again until the attempts
+    are used up; a provider's refusal is final. Then the failure is recorded (and may settle)."""
+    code = error_code(error)
+    context = {"job_id": str(job.id), "insight_type": kind, "error": code}
+    if code == "internal_error":  # our own bug: keep the traceback
+        log.exception("insight attempt crashed", extra=context)
+    else:
+        log.warning("insight attempt failed", extra=context)
+    if code != "provider_refused":
+        retry_later(task, error, settings.insight_attempts, settings)
+    failure = Failure(kind, code, attempt_number(task))
+    record_outcomes(worker_store(), job.id, [failure])
 
 
 def write_insight(
