@@ -8,11 +8,7 @@ database as one `executemany`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from itertools import groupby
 from typing import Any, ClassVar
-
-import asyncpg
 
 from relivchats.domain.chats import (
     ChatDeleted,
@@ -25,7 +21,7 @@ from relivchats.domain.chats import (
     IndexingFailed,
 )
 from relivchats.domain.events import Event
-from relivchats.projections.base import Envelope, topics_of
+from relivchats.projections.base import Statement, StatementProjection, topics_of
 
 # Plain INSERT, no ON CONFLICT: applying an upload twice must fail loudly, not hide.
 _UPLOADED = """
@@ -92,7 +88,7 @@ def _purged(e: ChatPurged, position: int) -> tuple[Any, ...]:
     return (e.originator_id,)
 
 
-_STATEMENTS: dict[type[Event], tuple[str, Callable[[Any, int], tuple[Any, ...]]]] = {
+_STATEMENTS: dict[type[Event], Statement] = {
     ChatUploaded: (_UPLOADED, _uploaded),
     DisplayNameSet: (_DISPLAY_NAME, _display_name),
     ChatIndexed: (_INDEXED, _indexed),
@@ -104,17 +100,8 @@ _STATEMENTS: dict[type[Event], tuple[str, Callable[[Any, int], tuple[Any, ...]]]
 }
 
 
-class ChatsProjection:
+class ChatsProjection(StatementProjection):
     name: ClassVar[str] = "chats"
     topics: ClassVar[tuple[str, ...]] = topics_of(*_STATEMENTS)
+    statements: ClassVar[dict[type[Event], Statement]] = _STATEMENTS
     tables: ClassVar[tuple[str, ...]] = ("chats", "chats_pending_purge")
-
-    async def apply(self, conn: asyncpg.Connection, batch: list[Envelope]) -> None:
-        statements = [self._statement(envelope) for envelope in batch]
-        for sql, run in groupby(statements, key=lambda statement: statement[0]):
-            await conn.executemany(sql, [args for _, args in run])
-
-    @staticmethod
-    def _statement(envelope: Envelope) -> tuple[str, tuple[Any, ...]]:
-        sql, arguments = _STATEMENTS[type(envelope.event)]
-        return sql, arguments(envelope.event, envelope.position)

@@ -8,11 +8,7 @@ Events are applied in log order; consecutive events of one kind go as one `execu
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from itertools import groupby
 from typing import Any, ClassVar
-
-import asyncpg
 
 from relivchats.domain.chats import ChatDeleted
 from relivchats.domain.events import Event
@@ -25,7 +21,7 @@ from relivchats.domain.insights import (
     JobRequested,
     JobSettled,
 )
-from relivchats.projections.base import Envelope, topics_of
+from relivchats.projections.base import Statement, StatementProjection, topics_of
 
 # Plain INSERT, no ON CONFLICT: applying a request twice must fail loudly, not hide.
 _REQUESTED = """
@@ -134,7 +130,7 @@ def _chat_deleted(e: ChatDeleted, position: int) -> tuple[Any, ...]:
     return (e.originator_id,)
 
 
-_STATEMENTS: dict[type[Event], tuple[str, Callable[[Any, int], tuple[Any, ...]]]] = {
+_STATEMENTS: dict[type[Event], Statement] = {
     JobRequested: (_REQUESTED, _requested),
     IndexingRequired: (_INDEXING, _indexing),
     GenerationRequested: (_GENERATING, _generating),
@@ -146,17 +142,8 @@ _STATEMENTS: dict[type[Event], tuple[str, Callable[[Any, int], tuple[Any, ...]]]
 }
 
 
-class InsightsProjection:
+class InsightsProjection(StatementProjection):
     name: ClassVar[str] = "insights"
     topics: ClassVar[tuple[str, ...]] = topics_of(*_STATEMENTS)
+    statements: ClassVar[dict[type[Event], Statement]] = _STATEMENTS
     tables: ClassVar[tuple[str, ...]] = ("insight_jobs", "insight_results")
-
-    async def apply(self, conn: asyncpg.Connection, batch: list[Envelope]) -> None:
-        statements = [self._statement(envelope) for envelope in batch]
-        for sql, run in groupby(statements, key=lambda statement: statement[0]):
-            await conn.executemany(sql, [args for _, args in run])
-
-    @staticmethod
-    def _statement(envelope: Envelope) -> tuple[str, tuple[Any, ...]]:
-        sql, arguments = _STATEMENTS[type(envelope.event)]
-        return sql, arguments(envelope.event, envelope.position)
