@@ -171,3 +171,11 @@ def rate_limited(name: str, rule: Callable[[Settings], str]) -> Callable[..., Aw
 @cache
 def _windows(rule: str) -> tuple[Window, ...]:
     return parse_rule(rule)
+
+
+_IDEMPOTENCY_KEY_HEADER = Header(
+    alias="Idempotency-Key", min_length=1, max_length=200, description="unique per user"
+)
+# Optional where a retry without a key is allowed to do the work twice (uploads, unlocks).
+IdempotencyKey = Annotated[str | None, _IDEMPOTENCY_KEY_HEADER]
+RequiredIdempotencyKey = Annotated[str, _IDEMPOTENCY_KEY_HEADER]

@@ -15,12 +15,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from relivchats.adapters.chat_content import message_page, statistics_json
 from relivchats.api.dependencies import (
     Cipher,
     CurrentUser,
+    IdempotencyKey,
     OwnedChat,
     ReadDb,
     Store,
@@ -57,10 +58,6 @@ router = APIRouter(prefix="/api/chats", tags=["chats"])
 READ = [Depends(wait_for_min_position)]
 CHATS_PROJECTION = ["chats"]
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=200, description="unique per user"),
-]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=64, description="from the previous page")]
 ShareToken = Annotated[str, Path(min_length=32, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -8,16 +8,16 @@ insight's content is opened from its sealed row only for the chat's owner.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response
 
 from relivchats.adapters.insight_content import open_insight
 from relivchats.api.dependencies import (
     AppSettings,
     Cipher,
     CurrentUser,
+    IdempotencyKey,
     OwnedChat,
     ReadDb,
     Store,
@@ -40,11 +40,6 @@ from relivchats.projections import insight_queries
 
 router = APIRouter(prefix="/api/insights", tags=["insights"])
 READ = [Depends(wait_for_min_position)]
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=200, description="unique per user"),
-]
 
 
 @router.post(

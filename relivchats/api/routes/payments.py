@@ -7,16 +7,17 @@ anything else is parsed or stored; a delivery that fails is answered 400 and lea
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from relivchats.api.dependencies import (
     CurrentUser,
     PaymentProviders,
     ReadDb,
+    RequiredIdempotencyKey,
     Store,
     wait_for_min_position,
 )
@@ -30,11 +31,6 @@ from relivchats.commands.payments import (
 from relivchats.projections.payments import order_for_user
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
-
-IdempotencyKey = Annotated[
-    str,
-    Header(alias="Idempotency-Key", min_length=1, max_length=200, description="unique per user"),
-]
 
 
 class OrderRequest(BaseModel):
@@ -84,7 +80,7 @@ class WebhookAck(BaseModel):
 @router.post("/orders", response_model=OrderPlaced, status_code=201)
 async def place_order(
     body: OrderRequest,
-    idempotency_key: IdempotencyKey,
+    idempotency_key: RequiredIdempotencyKey,
     user: CurrentUser,
     store: Store,
     providers: PaymentProviders,
