@@ -91,3 +91,21 @@ async def test_an_unexpected_failure_is_a_500_envelope_without_internals(setting
     assert response.json()["error"]["code"] == "internal_error"
     assert "SELECT" not in response.text and "Traceback" not in response.text
     assert response.json()["error"]["request_id"] == response.headers["x-request-id"]
+
+
+async def test_readiness_asks_a_configured_qdrant_server_and_fails_when_it_is_down(settings):
+    import httpx
+
+    from relivchats.api.app import create_app
+
+    app = create_app(settings.model_copy(update={"qdrant_url": "http://127.0.0.1:9"}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            response = await c.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["vector_store"] == {
+        "ok": False,
+        "error": "ConnectError",
+        "mode": "server",
+    }

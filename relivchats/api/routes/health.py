@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -13,6 +14,7 @@ from relivchats import __version__
 from relivchats.api import metrics
 from relivchats.api.dependencies import AppSettings, ReadDb
 from relivchats.projections.status import ProjectionStatus, projection_statuses
+from relivchats.settings import Settings
 
 router = APIRouter(tags=["health"])
 
@@ -46,6 +48,22 @@ async def _check(probe: Any) -> dict[str, Any]:
     return {"ok": True}
 
 
+async def _qdrant_ready(settings: Settings) -> None:
+    headers = {}
+    if settings.qdrant_api_key is not None:
+        headers["api-key"] = settings.qdrant_api_key.get_secret_value()
+    async with httpx.AsyncClient(timeout=CHECK_TIMEOUT_S) as client:
+        response = await client.get(f"{settings.qdrant_url}/readyz", headers=headers)
+        response.raise_for_status()
+
+
+async def _vector_store(settings: Settings) -> dict[str, Any]:
+    """A Qdrant server is asked; the embedded store is the indexer's alone, so not opened here."""
+    if not settings.qdrant_url:
+        return {"ok": True, "mode": "embedded, owned by the indexer process"}
+    return {**await _check(_qdrant_ready(settings)), "mode": "server"}
+
+
 @router.get("/health/ready")
 async def ready(request: Request, db: ReadDb, settings: AppSettings) -> JSONResponse:
     database = await _check(db.fetchval("SELECT 1"))
@@ -61,7 +79,12 @@ async def ready(request: Request, db: ReadDb, settings: AppSettings) -> JSONResp
             "max_lag_events": max((s.lag_events for s in statuses), default=0),
             "failed": [s.name for s in statuses if s.error is not None],
         }
-    checks = {"database": database, "broker": broker, "projections": projections}
+    checks = {
+        "database": database,
+        "broker": broker,
+        "vector_store": await _vector_store(settings),
+        "projections": projections,
+    }
     ok = all(check["ok"] for check in checks.values())
     return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
