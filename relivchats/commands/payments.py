@@ -18,7 +18,7 @@ from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import AsyncEventStore, EventStore, first_event_position
 from relivchats.adapters.payments import EventKind, PaymentProvider, ProviderEvent
 from relivchats.commands.retry import with_retries
-from relivchats.domain import credits, payments, provider_links
+from relivchats.domain import credits, payments, provider_links, webhooks
 from relivchats.domain.errors import AccountNotOpened
 from relivchats.domain.events import Event
 from relivchats.domain.packages import package_by_id
@@ -135,7 +135,7 @@ async def acknowledge_webhook(
 ) -> WebhookHandled:
     """A redelivery finds its receipt on the event loop and is answered at once; anything else
     is decided in the store's thread pool (which checks again: two first deliveries can race)."""
-    receipt_id = payments.receipt_id_for(provider, event.event_id)
+    receipt_id = webhooks.receipt_id_for(provider, event.event_id)
     recorded_at = receipts.position(receipt_id)
     if recorded_at is None:
         async with db.connection() as conn:
@@ -151,12 +151,12 @@ async def acknowledge_webhook(
 
 def handle_webhook(store: EventStore, provider: str, event: ProviderEvent) -> WebhookHandled:
     """Record the delivery and its effect together, once per provider event id."""
-    receipt_id = payments.receipt_id_for(provider, event.event_id)
+    receipt_id = webhooks.receipt_id_for(provider, event.event_id)
 
     def attempt() -> WebhookHandled:
         if store.load(receipt_id):
             return WebhookHandled("duplicate", None, None, store.head())
-        received = payments.receive_webhook(
+        received = webhooks.receive_webhook(
             None,
             provider=provider,
             provider_event_id=event.event_id,

@@ -11,6 +11,7 @@ from relivchats.domain import (
     provider_links,
     unlock_slots,
     users,
+    webhooks,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "provider_links",
     "unlock_slots",
     "users",
+    "webhooks",
 ]

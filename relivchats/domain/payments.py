@@ -1,4 +1,4 @@
-"""Payment orders and webhook receipts: buying coins with money, exactly once per order.
+"""Payment orders: buying coins with money, exactly once per order.
 
 A `PaymentOrder` is keyed by (user, Idempotency-Key), so retrying the create request names the
 same aggregate. Providers deliver webhooks at least once and in any order, so every transition is
@@ -8,8 +8,7 @@ state (`PaymentOrder.coins_granted`). Each decision reports the change of that n
 only depends on state, a refund that lands before its capture leaves nothing to credit, and a
 duplicated capture changes nothing.
 
-A `WebhookReceipt` is keyed by (provider, provider event id) and saved with the effect of its
-webhook: a redelivery finds the receipt already there (or collides on it) and acts no further.
+Webhook receipts, which make each provider event act once, live in `webhooks`.
 """
 
 from __future__ import annotations
@@ -39,10 +38,6 @@ def order_price(package: CoinPackage, provider: str) -> tuple[int, str]:
 
 def order_id_for(user_id: UUID, idempotency_key: str) -> UUID:
     return deterministic_id("order", user_id, idempotency_key)
-
-
-def receipt_id_for(provider: str, provider_event_id: str) -> UUID:
-    return deterministic_id("webhook", provider, provider_event_id)
 
 
 def request_fingerprint(package_id: str, provider: str) -> str:
@@ -320,53 +315,3 @@ def _decide(state: PaymentOrder, events: list[Event]) -> PaymentDecision:
     change = after.coins_granted - state.coins_granted
     outcome = PaymentOutcome(credit_coins=max(change, 0), reverse_coins=max(-change, 0))
     return PaymentDecision(events=events, order=after, outcome=outcome)
-
-
-@dataclass(frozen=True)
-class WebhookReceived(Event):
-    TOPIC = "payments.WebhookReceived.v1"
-    provider: str
-    event_type: str
-    provider_order_id: str | None
-
-
-@dataclass(frozen=True)
-class WebhookReceipt:
-    id: UUID
-    version: int
-    provider: str
-    event_type: str
-    provider_order_id: str | None
-    received_at: datetime
-
-
-def evolve_receipt(state: WebhookReceipt | None, event: Event) -> WebhookReceipt:
-    assert isinstance(event, WebhookReceived), f"unexpected {type(event).__name__}"
-    return WebhookReceipt(
-        id=event.originator_id,
-        version=event.originator_version,
-        provider=event.provider,
-        event_type=event.event_type,
-        provider_order_id=event.provider_order_id,
-        received_at=event.timestamp,
-    )
-
-
-def receive_webhook(
-    state: WebhookReceipt | None,
-    *,
-    provider: str,
-    provider_event_id: str,
-    event_type: str,
-    provider_order_id: str | None,
-) -> list[Event]:
-    """The first delivery of a provider event is recorded; every redelivery records nothing."""
-    if state is not None:
-        return []
-    received = WebhookReceived(
-        **next_event_fields(receipt_id_for(provider, provider_event_id), 0),
-        provider=provider,
-        event_type=event_type,
-        provider_order_id=provider_order_id,
-    )
-    return [received]

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from relivchats.adapters.payments import EventKind
-from relivchats.domain import payments, provider_links
+from relivchats.domain import payments, provider_links, webhooks
 from relivchats.domain.credits import CoinsPurchased, CoinsReversed, account_id_for
 from tests.payment_flows import balance, deliver, delivery, place_order, registered_buyer
 
@@ -138,7 +138,7 @@ async def test_unknown_event_is_acknowledged_and_recorded_not_acted_on(client, s
     )
     response = await deliver(client, order["provider"], webhook)
     assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
-    receipt = store.load(payments.receipt_id_for(order["provider"], "evt_unknown_type"))
+    receipt = store.load(webhooks.receipt_id_for(order["provider"], "evt_unknown_type"))
     assert [e.event_type for e in receipt] == [event_type[order["provider"]]]
     assert len(store.load(uuid.UUID(order["order_id"]))) == 1  # still just OrderCreated
 
@@ -149,7 +149,7 @@ async def test_webhook_for_an_unknown_order_is_acknowledged_and_recorded(client,
         client, order["provider"], delivery(stranger, EventKind.CAPTURED, event_id="evt_stranger")
     )
     assert (response.status_code, response.json()["outcome"]) == (200, "unmatched")
-    assert store.load(payments.receipt_id_for(order["provider"], "evt_stranger"))
+    assert store.load(webhooks.receipt_id_for(order["provider"], "evt_stranger"))
     assert store.load(provider_links.link_id_for(order["provider"], "order_not_ours_123")) == []
     assert balance(store, order["buyer"].user_id) == BONUS
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from relivchats.adapters.eventstore import build_mapper
-from relivchats.domain import payments
+from relivchats.domain import payments, webhooks
 from relivchats.domain.errors import Conflict, NotFound
 from relivchats.domain.events import EVENT_CLASSES, Event, fold
 from relivchats.domain.packages import PACKAGES, active_packages, package_by_id
@@ -186,7 +186,7 @@ def test_every_payment_event_has_a_unique_stable_topic() -> None:
         payments.OrderRefunded,
         payments.OrderDisputed,
         payments.OrderFlagged,
-        payments.WebhookReceived,
+        webhooks.WebhookReceived,
     ]
     for cls in classes:
         assert cls.TOPIC.startswith("payments.")
@@ -195,7 +195,7 @@ def test_every_payment_event_has_a_unique_stable_topic() -> None:
 
 
 def test_webhook_redelivery_records_nothing() -> None:
-    first = payments.receive_webhook(
+    first = webhooks.receive_webhook(
         None,
         provider="stripe",
         provider_event_id="evt_1",
@@ -203,10 +203,10 @@ def test_webhook_redelivery_records_nothing() -> None:
         provider_order_id="pi_1",
     )
     [received] = first
-    assert received.originator_id == payments.receipt_id_for("stripe", "evt_1")
-    receipt = payments.evolve_receipt(None, received)
+    assert received.originator_id == webhooks.receipt_id_for("stripe", "evt_1")
+    receipt = webhooks.evolve_receipt(None, received)
     assert (receipt.provider, receipt.provider_order_id) == ("stripe", "pi_1")
-    again = payments.receive_webhook(
+    again = webhooks.receive_webhook(
         receipt,
         provider="stripe",
         provider_event_id="evt_1",
@@ -270,7 +270,7 @@ def test_payment_events_survive_the_event_store_mapper() -> None:
         events += decision.events
         order = decision.order
     events += capture(new_order(), amount=1).events + mark_failed(new_order(), reason="x").events
-    events += payments.receive_webhook(
+    events += webhooks.receive_webhook(
         None, provider="razorpay", provider_event_id="e", event_type="t", provider_order_id=None
     )
     mapper = build_mapper()
