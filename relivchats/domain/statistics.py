@@ -46,6 +46,7 @@ import numpy.typing as npt
 import pandas as pd
 import regex
 
+from relivchats.domain.stopwords import IGNORED_WORDS
 from relivchats.domain.uploads import MessageKind, ParsedChat
 
 TOP_WORDS, TOP_EMOJI, PARTICIPANT_TOP_WORDS, PARTICIPANT_TOP_EMOJI = 50, 40, 20, 10
@@ -54,26 +55,6 @@ LONGEST_MESSAGE_CHARS = 500
 SILENCE_BEFORE_INITIATION_S = 6 * 3600
 MAX_RESPONSE_S = 4 * 3600
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-_ENGLISH_STOPWORDS = """about above after again against all also and any are aren because been
-before being below between both but can cannot could couldn did didn does doesn doing don down
-during each few for from further get got had hadn has hasn have haven having her here hers herself
-him himself his how into isn its itself just let more most much must myself nor not now off once
-only other our ours ourselves out over own same she should shouldn some such than that the their
-theirs them themselves then there these they this those through till too under until upon very was
-wasn were weren what when where which while who whom why will with won would wouldn you your yours
-yourself yourselves yes yeah yep okay ohh hmm hmmm umm lol haha hahaha gonna wanna"""
-# Only words of 3+ letters can count, so shorter function words ("ka", "से") need no entry.
-_HINDI_HINGLISH_FUNCTION_WORDS = """hai hain tha thi nahi nahin nhi kya kyu kyun kyon kaise kaisa
-kaisi kahan jab tab abhi kuch koi sab bas haan accha acha achha theek thik matlab wala wali wale
-mera meri mere tera teri tere uska uski uske apna apni apne hum tum aap yeh woh raha rahi rahe gaya
-gayi gaye karo karna liye sath saath yaar bhai arey arre hota hoti hote mein main toh aur bhi
-है हैं था थी थे नहीं क्या कुछ कोई यह वह हम तुम आप मेरा मेरी तेरा लिए साथ और"""
-_WHATSAPP_NOISE_WORDS = """media omitted deleted message messages missed call calls voice video
-sticker image audio document gif attached file edited null http https www com contact card"""
-_IGNORED_WORDS = frozenset(
-    " ".join((_ENGLISH_STOPWORDS, _HINDI_HINGLISH_FUNCTION_WORDS, _WHATSAPP_NOISE_WORDS)).split()
-)
 
 _SEPARATOR = "\x00"  # joins message texts; in no token, so it marks where each message ends
 _URL = r"(?:https?://|www\.)[^\s\x00]*[^\s\x00.,;:!?)\]}'\"]"
@@ -284,7 +265,7 @@ def _words_and_questions(joined_texts: str) -> tuple[_Tokens, Ints]:
     tokens = _tokens(_WORDS_AND_QUESTIONS, _URLS.sub(" ", joined_texts).lower())
     is_question = tokens.codes == _code_of(tokens.vocabulary, "?")
     vocabulary = pd.Series(tokens.vocabulary, dtype=object)
-    counted = (vocabulary.str.count(_LETTER) >= 3) & ~vocabulary.isin(_IGNORED_WORDS)
+    counted = (vocabulary.str.count(_LETTER) >= 3) & ~vocabulary.isin(IGNORED_WORDS)
     words = tokens.subset(counted.to_numpy(dtype=bool)[tokens.codes])
     return words, np.unique(tokens.rows[is_question])
 
