@@ -26,6 +26,7 @@ from relivchats.domain.credits import (
     ReservationCaptured,
     ReservationReleased,
 )
+from relivchats.domain.ledger_entries import ledger_entries
 from relivchats.projections import eventlog, ledger_queries
 from relivchats.projections.base import Envelope
 from relivchats.projections.ledger import LedgerProjection
@@ -131,7 +132,7 @@ def _replay_disagreements(
     """The fold and the summed ledger are computed differently; they must end in one place."""
     if state is None:
         return []
-    last = credits.ledger_entries(events)[-1]
+    last = ledger_entries(events)[-1]
     return [
         Difference("replay", "ledger_entries", name, fold_value, summed)
         for name, fold_value, summed in (
@@ -163,7 +164,7 @@ def _expected_balance(envelopes: list[Envelope], state: credits.CreditAccount | 
 
 def ledger_rows(envelopes: list[Envelope]) -> list[dict[str, Any]]:
     """The ledger as the events tell it: one row per event with the running totals."""
-    entries = credits.ledger_entries(_credit_event(e) for e in envelopes)
+    entries = ledger_entries(_credit_event(e) for e in envelopes)
     return [
         {
             "version": entry.version,

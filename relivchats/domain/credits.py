@@ -3,7 +3,7 @@
 Every event carries what it moves (a capture and a release name their amount and job), so the
 state fold, the ledger read model and the auditor's replay all derive the same numbers from the
 events alone, without looking anything up. The rules that decide which events a command produces
-live in `credits_rules.py`.
+live in `credits_rules.py`; the auditor's running totals in `ledger_entries.py`.
 """
 
 from __future__ import annotations
@@ -256,49 +256,3 @@ def _resolve(
 
 def replay(events: Iterable[Event]) -> CreditAccount | None:
     return fold(evolve, events)
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One row of the coin ledger: what an event moved and where it left the account."""
-
-    version: int
-    kind: str
-    amount: int  # signed change to the balance
-    held_change: int
-    balance_after: int
-    held_after: int
-    reference_id: UUID | None
-    job_id: UUID | None
-    description: str
-    timestamp: datetime
-
-    @property
-    def available_after(self) -> int:
-        return self.balance_after - self.held_after
-
-
-def ledger_entries(events: Iterable[Event]) -> list[LedgerEntry]:
-    """The auditor's ledger: running totals summed from the events, independent of `evolve`."""
-    entries: list[LedgerEntry] = []
-    balance = held = 0
-    for event in events:
-        if not isinstance(event, CreditEvent):
-            raise TypeError(f"{type(event).__name__} is not a credit event")
-        moved = movement(event)
-        balance, held = balance + moved.balance, held + moved.held
-        entries.append(
-            LedgerEntry(
-                version=event.originator_version,
-                kind=event.KIND,
-                amount=moved.balance,
-                held_change=moved.held,
-                balance_after=balance,
-                held_after=held,
-                reference_id=moved.reference_id,
-                job_id=moved.job_id,
-                description=moved.description,
-                timestamp=event.timestamp,
-            )
-        )
-    return entries

@@ -18,7 +18,6 @@ from relivchats.domain.credits import (
     ReservationReleased,
     account_id_for,
     evolve,
-    ledger_entries,
     replay,
 )
 from relivchats.domain.errors import (
@@ -31,6 +30,7 @@ from relivchats.domain.errors import (
     UnknownReservation,
 )
 from relivchats.domain.events import EVENT_CLASSES, Event
+from relivchats.domain.ledger_entries import ledger_entries
 
 NOON = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 IN_20_MINUTES = NOON + timedelta(minutes=20)

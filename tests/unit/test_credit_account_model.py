@@ -31,7 +31,6 @@ from relivchats.domain.credits import (
     ReservationReleased,
     ReversalReason,
     evolve,
-    ledger_entries,
     replay,
 )
 from relivchats.domain.errors import (
@@ -39,6 +38,7 @@ from relivchats.domain.errors import (
     ReservationAlreadyResolved,
     UnknownReservation,
 )
+from relivchats.domain.ledger_entries import ledger_entries
 
 Command = Callable[[CreditAccount | None], list[CreditEvent]]
 START = datetime(2025, 1, 1, tzinfo=UTC)
