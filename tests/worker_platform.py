@@ -62,7 +62,9 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "celery_task_time_limit_s",
         "insight_timeout_s",
     )
-    values = {name.upper(): str(getattr(settings, name)) for name in names}
+    values = {
+        name.upper(): str(value) for name in names if (value := getattr(settings, name)) is not None
+    }
     return {**os.environ, **values, "LOG_LEVEL": "INFO", "ENVIRONMENT": "test"}
 
 
@@ -102,6 +104,20 @@ class Workers:
         for process in self.running.values():
             await asyncio.to_thread(_wait_or_kill, process)
         self.running.clear()
+
+
+def start_maintenance_worker(
+    settings: Settings, log_file: Path, concurrency: int
+) -> subprocess.Popen[bytes]:
+    """A real `relivchats worker` on the maintenance queue (sweeps, purges), logging to a file."""
+    command = [sys.executable, "-m", "relivchats", "worker", "--queues", "maintenance"]
+    with log_file.open("wb") as log:
+        return subprocess.Popen(
+            [*command, "--concurrency", str(concurrency)],
+            env=worker_env(settings),
+            stdout=log,
+            stderr=log,
+        )
 
 
 def _wait_or_kill(process: subprocess.Popen[bytes]) -> None:

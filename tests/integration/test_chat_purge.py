@@ -4,12 +4,8 @@ period, and never touches the content of a live chat, however far the read model
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -28,6 +24,7 @@ from relivchats.workers.app import PURGE_TASK, create_celery
 from relivchats.workers.maintenance import purge_content
 from tests.chat_uploads import small_export
 from tests.helpers import eventually
+from tests.worker_platform import start_maintenance_worker
 
 NO_GRACE = timedelta(0)
 AN_HOUR = timedelta(hours=1)
@@ -150,7 +147,7 @@ async def test_a_celery_worker_purges_a_deleted_chat(private_database_url, tmp_p
         celery_key_prefix=f"test-{uuid.uuid4().hex}:",
     )
     store = EventStore(settings)
-    worker = start_worker(settings, tmp_path / "worker.log")
+    worker = start_maintenance_worker(settings, tmp_path / "worker.log", concurrency=1)
     try:
         owner_id, chat_id, content_id = uploaded_chat(store, settings)
         delete_chat(store, chat_id, owner_id)
@@ -166,16 +163,3 @@ async def test_a_celery_worker_purges_a_deleted_chat(private_database_url, tmp_p
         worker.terminate()
         await asyncio.to_thread(worker.wait, 20)
         store.close()
-
-
-def start_worker(settings: Settings, log_file: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "CELERY_KEY_PREFIX": settings.celery_key_prefix,
-        "LOG_LEVEL": "INFO",
-    }
-    command = [sys.executable, "-m", "relivchats", "worker", "--queues", "maintenance"]
-    with log_file.open("wb") as log:
-        return subprocess.Popen([*command, "--concurrency", "1"], env=env, stdout=log, stderr=log)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -25,6 +23,7 @@ from relivchats.settings import Settings
 from relivchats.workers.app import SWEEP_TASK, create_celery
 from relivchats.workers.sweeper import sweep
 from tests.helpers import eventually
+from tests.worker_platform import start_maintenance_worker
 
 AN_HOUR_AGO = timedelta(hours=-1)
 
@@ -128,19 +127,6 @@ async def test_reservations_not_yet_expired_are_left_alone(store, database_url, 
     assert releases(store, user_id) == []
 
 
-def start_worker(settings: Settings, log_file: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "CELERY_KEY_PREFIX": settings.celery_key_prefix,
-        "LOG_LEVEL": "INFO",
-    }
-    command = [sys.executable, "-m", "relivchats", "worker", "--queues", "maintenance"]
-    with log_file.open("wb") as log:
-        return subprocess.Popen([*command, "--concurrency", "2"], env=env, stdout=log, stderr=log)
-
-
 def sweeps_succeeded(log_file: Path) -> int:
     lines = log_file.read_text(errors="replace").splitlines()
     return sum(SWEEP_TASK in line and "succeeded" in line for line in lines)
@@ -154,7 +140,7 @@ async def test_a_celery_worker_sweeps_an_expired_reservation_once(private_databa
         celery_key_prefix=f"test-{uuid.uuid4().hex}:",
     )
     store = EventStore(settings)
-    worker = start_worker(settings, tmp_path / "worker.log")
+    worker = start_maintenance_worker(settings, tmp_path / "worker.log", concurrency=2)
     try:
         user_id, _ = account_with_expired_reservation(store)
         await rebuild(private_database_url, LedgerProjection())  # the read model nominates
