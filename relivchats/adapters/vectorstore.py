@@ -122,13 +122,6 @@ class VectorStore:
             wait=True,
         )
 
-    def healthy(self) -> bool:
-        try:
-            self._client.get_collection(self._collection)
-        except Exception:  # readiness probe: any failure means "not ready"
-            return False
-        return True
-
     def close(self) -> None:
         self._client.close()
 

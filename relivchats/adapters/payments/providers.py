@@ -18,10 +18,6 @@ def build_providers(settings: Settings) -> dict[str, PaymentProvider]:
     return providers
 
 
-def is_sandbox(provider: PaymentProvider) -> bool:
-    return isinstance(provider, SandboxProvider)
-
-
 def _razorpay(settings: Settings) -> RazorpayProvider | None:
     key_id, secret, webhook = (
         settings.razorpay_key_id,
