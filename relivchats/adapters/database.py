@@ -11,6 +11,19 @@ import asyncpg
 ACQUIRE_TIMEOUT_S = 5.0
 
 
+class ReadConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection returned without asyncpg's reset round trip.
+
+    asyncpg resets a released connection with a query (UNLISTEN, RESET ALL, advisory unlock,
+    CLOSE ALL): one more round trip per request. API reads never change session state — no SET,
+    LISTEN, advisory lock or cursor outlives a request — so there is nothing to reset. An open
+    transaction is still rolled back by asyncpg on release; that does not depend on this query.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class ReadPool:
     """An asyncpg pool that counts who is waiting for a connection and who holds one."""
 
@@ -29,6 +42,7 @@ class ReadPool:
             max_size=max_size,
             timeout=5,
             command_timeout=statement_timeout_ms / 1000 + 1,
+            connection_class=ReadConnection,
             server_settings={
                 "application_name": "relivchats-api",
                 "statement_timeout": str(statement_timeout_ms),
