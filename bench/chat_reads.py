@@ -10,13 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
-
-import asyncpg
-from fastapi import FastAPI
 
 from bench.api_reads import CONNECTIONS, ROUNDS, SECONDS, best_of_rounds, described, ratio
 from bench.common import Row, serving, throwaway_database
@@ -25,7 +19,6 @@ from relivchats.adapters.identity import mint_local_token
 from relivchats.commands.chats import record_upload
 from relivchats.domain.chats import UploadSummary
 from relivchats.domain.users import user_id_for
-from relivchats.projections import chat_queries
 from relivchats.projections.chats import ChatsProjection
 from relivchats.projections.rebuild import rebuild
 from relivchats.settings import Settings
@@ -57,34 +50,13 @@ def seed(dsn: str) -> str:
     )
 
 
-@asynccontextmanager
-async def _pool(app: FastAPI) -> AsyncIterator[None]:
-    app.state.pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], max_size=10)
-    yield
-    await app.state.pool.close()
-
-
-bare_app = FastAPI(lifespan=_pool)
-
-
-@bare_app.get("/health")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@bare_app.get("/chats/{owner_id}")
-async def bare_chats(owner_id: uuid.UUID) -> dict[str, Any]:
-    rows = await chat_queries.chats_of(bare_app.state.pool, owner_id, None, 50)
-    return {"items": [dict(row) for row in rows]}
-
-
 def main() -> list[Row]:
     with throwaway_database() as dsn:
         token = seed(dsn)
         env = {**os.environ, "DATABASE_URL": dsn, "LOG_LEVEL": "WARNING"}
         with (
             serving("relivchats.api.app:create_app", env, factory=True) as api,
-            serving("bench.chat_reads:bare_app", env) as bare,
+            serving("bench.read_baselines:asyncpg_app", env) as bare,
         ):
             got = best_of_rounds(
                 {

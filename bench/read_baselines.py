@@ -17,6 +17,7 @@ import asyncpg
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
+from relivchats.projections import chat_queries
 from relivchats.projections.ledger_queries import transactions_page
 
 BALANCE_SQL = "SELECT balance, held, available, flagged FROM credit_balances WHERE account_id = $1"
@@ -48,6 +49,12 @@ async def asyncpg_transactions(account_id: UUID) -> dict[str, Any]:
     page = await transactions_page(asyncpg_app.state.pool, account_id, 50, 0)
     assert page is not None
     return {"items": [dict(row) for row in page.rows], "total": page.total}
+
+
+@asyncpg_app.get("/chats/{owner_id}")
+async def asyncpg_chats(owner_id: UUID) -> dict[str, Any]:
+    rows = await chat_queries.chats_of(asyncpg_app.state.pool, owner_id, None, 50)
+    return {"items": [dict(row) for row in rows]}
 
 
 @asynccontextmanager
