@@ -24,7 +24,7 @@ def register(subcommands: Any) -> None:
     check = subcommands.add_parser(
         "check-config", help="print the settings (secrets masked) and the production verdict"
     )
-    check.set_defaults(handler=check_config, reports_configuration=True)
+    check.set_defaults(handler=check_config)
 
 
 def check_config(_: argparse.Namespace) -> int:

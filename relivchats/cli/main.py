@@ -1,52 +1,55 @@
 """The `relivchats` console script: one entry point for every process and operator command.
 
-Each module of this package adds its subcommands; `main` parses, refuses to go on with settings
-that cannot be read or (in production) are unsafe, and dispatches. A command that reports on the
-configuration instead (`check-config`) sets `reports_configuration` and is let through.
+Each module of this package adds its subcommands; `main` parses and dispatches. Before anything
+else (and before the command modules' heavy imports, so a refusal takes well under a second) it
+reads the settings and, in production, refuses unsafe ones (relivchats/production.py) with one
+line per problem. Only the commands that report on the configuration are let through.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from relivchats.cli import (
-    audit,
-    config,
-    demo,
-    local,
-    payments,
-    processes,
-    projections,
-    tokens,
-    workers,
-)
 from relivchats.logs import configure_logging
 from relivchats.production import UnsafeProductionConfig, refuse_unsafe_production
 from relivchats.settings import Settings, get_settings
 
-COMMAND_MODULES = (processes, workers, local, projections, tokens, payments, audit, demo, config)
+COMMAND_MODULES = (
+    "processes",
+    "workers",
+    "local",
+    "projections",
+    "tokens",
+    "payments",
+    "audit",
+    "demo",
+    "config",
+)
+REPORTING = {"check-config", "-h", "--help"}
 EX_CONFIG = 78  # sysexits.h: configuration error
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relivchats", description=__doc__)
     subcommands = parser.add_subparsers(dest="command", required=True)
-    for module in COMMAND_MODULES:
-        module.register(subcommands)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"relivchats.cli.{name}").register(subcommands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        settings = _checked_settings(reports=getattr(arguments, "reports_configuration", False))
+        settings = _checked_settings(reports=not words or words[0] in REPORTING)
     except (ValidationError, UnsafeProductionConfig) as refused:
         print(_one_line_per_problem(refused), file=sys.stderr)
         return EX_CONFIG
+    arguments = build_parser().parse_args(words)
     configure_logging(settings.log_level)
     result = arguments.handler(arguments)
     return int(result or 0)
