@@ -52,7 +52,10 @@ def _identity_problems(settings: Settings) -> list[str]:
         if not secret:
             problems.append("JWT_JWKS_URL (RS256) or JWT_SECRET (HS256) must be set")
         elif secret == DEV_JWT_SECRET:
-            problems.append("JWT_SECRET is the public development secret; set your own")
+            problems.append(
+                "JWT_SECRET is the public development secret;"
+                " set JWT_JWKS_URL (RS256) or your own JWT_SECRET"
+            )
         elif len(secret.encode()) < MIN_SECRET_BYTES:
             problems.append(f"JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
     if settings.jwt_issuer == DEV_JWT_ISSUER:

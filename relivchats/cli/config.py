@@ -75,17 +75,38 @@ def _without_password(url: str) -> str:
 
 
 def _deployment_notes(settings: Settings) -> list[str]:
-    auditor = settings.auditor_claim_rule
+    """What the settings add up to, naming the variable that changes each answer."""
     return [
-        f"identity: {'RS256 via JWT_JWKS_URL' if settings.jwt_jwks_url else 'HS256 (JWT_SECRET)'}",
-        "auditors: "
-        + (f"tokens with {auditor[0]} = {auditor[1]!r}" if auditor else "nobody (no claim)"),
+        "identity: "
+        + ("RS256 via JWT_JWKS_URL" if settings.jwt_jwks_url else "HS256 with JWT_SECRET"),
+        f"auditors: {_auditors(settings)}",
         f"payments: razorpay {_provider(settings.razorpay_is_real)},"
         f" stripe {_provider(settings.stripe_is_real)}",
-        "insights: "
-        + ("Gemini" if settings.gemini_api_key else "the offline writer")
-        + ("" if settings.insights_on_sale else " -> unlocks answer 503 insights_unavailable"),
+        f"insights: {_insights(settings)}",
+        f"vector store: {_vector_store(settings)}",
     ]
+
+
+def _auditors(settings: Settings) -> str:
+    claim = settings.auditor_claim_rule
+    if claim is None:
+        return "nobody (AUDITOR_CLAIM and AUDITOR_CLAIM_VALUE are unset)"
+    return f"tokens whose {claim[0]} claim holds {claim[1]!r}"
+
+
+def _insights(settings: Settings) -> str:
+    writer = "Gemini" if settings.gemini_api_key else "the offline writer (GEMINI_API_KEY unset)"
+    if settings.insights_on_sale:
+        return writer
+    return f"{writer}: unlocks answer 503 insights_unavailable"
+
+
+def _vector_store(settings: Settings) -> str:
+    if not settings.qdrant_url:
+        return "embedded under DATA_DIR (QDRANT_URL unset; one indexer process)"
+    return f"Qdrant at {settings.qdrant_url}" + (
+        "" if settings.qdrant_api_key else " without QDRANT_API_KEY"
+    )
 
 
 def _provider(real: bool) -> str:
