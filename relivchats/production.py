@@ -9,6 +9,8 @@ process entry point (cli/main.py) and the API factory call `refuse_unsafe_produc
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from relivchats.settings import (
     DEV_CONTENT_KEY,
     DEV_JWT_ISSUER,
@@ -17,6 +19,7 @@ from relivchats.settings import (
     Settings,
 )
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than the hash output are brute-forceable (RFC 7518)
 CONTENT_KEY_HEX_CHARS = 64  # 32 bytes
 
@@ -34,6 +37,7 @@ def production_problems(settings: Settings) -> list[str]:
         *_content_key_problems(settings),
         *_payment_problems(settings),
         *_drill_problems(settings),
+        *_plain_http_problems(settings),
     ]
 
 
@@ -101,3 +105,19 @@ def _drill_problems(settings: Settings) -> list[str]:
     if settings.llm_faults_file:
         return ["LLM_FAULTS_FILE is set; it fails insights on purpose (tests and drills only)"]
     return []
+
+
+def _plain_http_problems(settings: Settings) -> list[str]:
+    """Keys fetched or sent over plain HTTP can be swapped or read on the way: a forged JWKS signs
+    in as anyone. Loopback addresses (a local proxy, the test fakes) are let through."""
+    addresses = {
+        "JWT_JWKS_URL": settings.jwt_jwks_url,
+        "GEMINI_BASE_URL": settings.gemini_base_url,
+        "RAZORPAY_BASE_URL": settings.razorpay_base_url,
+        "STRIPE_BASE_URL": settings.stripe_base_url,
+    }
+    return [
+        f"{name} must use https (or a loopback address)"
+        for name, url in addresses.items()
+        if url and urlsplit(url).scheme != "https" and urlsplit(url).hostname not in LOOPBACK
+    ]

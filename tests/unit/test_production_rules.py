@@ -63,6 +63,9 @@ def test_a_fully_configured_production_has_nothing_to_refuse() -> None:
         ({"stripe_secret_key": None}, "STRIPE_SECRET_KEY"),
         ({"llm_faults_file": "faults.json"}, "LLM_FAULTS_FILE"),
         ({"auditor_claim": "https://relivchats.app/auditor"}, "AUDITOR_CLAIM_VALUE"),
+        ({"jwt_jwks_url": "http://id.example.com/jwks"}, "JWT_JWKS_URL"),
+        ({"stripe_base_url": "http://stripe.example.com"}, "STRIPE_BASE_URL"),
+        ({"gemini_base_url": "http://gemini.example.com"}, "GEMINI_BASE_URL"),
     ],
 )
 def test_production_refuses_a_development_default_naming_the_variable(
@@ -81,6 +84,13 @@ def test_each_problem_is_one_line() -> None:
     lines = str(refused.value).splitlines()
     assert len(lines) == len(production_problems(everything_default)) >= 6
     assert all(line.startswith("refusing to start in production: ") for line in lines)
+
+
+def test_loopback_addresses_may_use_plain_http() -> None:
+    local = production(
+        jwt_jwks_url="http://127.0.0.1:9000/jwks", gemini_base_url="http://localhost:1"
+    )
+    assert production_problems(local) == []
 
 
 def test_rs256_makes_the_shared_secret_irrelevant() -> None:
