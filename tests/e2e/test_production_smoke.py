@@ -53,6 +53,10 @@ class Deployment:
     key: SigningKey
     secrets: dict[str, str]
     gemini: GeminiServer
+    running: dict[str, subprocess.Popen[bytes]]
+
+    def stopped(self) -> list[str]:
+        return [name for name, process in self.running.items() if process.poll() is not None]
 
     def token(self, subject: str, **claims: Any) -> str:
         now = int(time.time())
@@ -135,7 +139,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_ready(url, running, folder)
-            yield Deployment(url, env, jwks.keys[0], made, gemini)
+            yield Deployment(url, env, jwks.keys[0], made, gemini, running)
         finally:
             _stop(running)
             _forget_broker_keys(env["REDIS_URL"], env["CELERY_KEY_PREFIX"])
@@ -267,6 +271,7 @@ def test_the_whole_journey_runs_on_the_production_topology(deployment: Deploymen
     assert deployment.gemini.calls_to(":batchEmbedContents") or deployment.gemini.calls_to(
         ":embedContent"
     )  # and embedded the chat: nothing ran offline
+    assert deployment.stopped() == []  # every process (beat included) is still up
 
 
 def _followed(http: httpx.Client, poll_url: str) -> dict[str, Any]:
@@ -309,3 +314,27 @@ def test_a_generic_roles_claim_does_not_open_the_audit_routes(deployment: Deploy
 
     assert response.status_code in (403, 404)
     assert response.json()["error"]["code"] in ("forbidden", "not_found")
+
+
+def test_the_compose_health_checks_pass_on_the_running_processes(deployment: Deployment) -> None:
+    """The commands docker-compose.yml runs as health checks, against these processes (the
+    worker's name carries its PID, which is 1 in a container)."""
+
+    def succeeds(*arguments: str) -> bool:
+        command = [sys.executable, "-m", *arguments]
+        done = subprocess.run(command, env=deployment.env, capture_output=True, timeout=60)
+        return done.returncode == 0
+
+    def ping(worker: str) -> bool:
+        return succeeds(
+            "celery", "-A", "relivchats.workers.app:celery_app", "inspect", "ping", "-d", worker
+        )
+
+    worker = f"relivchats-{deployment.running['worker'].pid}@{socket.gethostname()}"
+    beat_files = Path(deployment.env["DATA_DIR"]).glob("celerybeat-schedule*")
+
+    assert httpx.get(f"{deployment.url}/health/ready").status_code == 200
+    assert succeeds("relivchats", "projections", "status", "--max-lag", "1000")
+    assert ping(worker)
+    assert not ping("nobody@nowhere")  # the check can fail
+    assert any(time.time() - found.stat().st_mtime < 600 for found in beat_files)
