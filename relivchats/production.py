@@ -21,7 +21,7 @@ from relivchats.settings import (
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MIN_SECRET_BYTES = 32  # HS256 keys shorter than the hash output are brute-forceable (RFC 7518)
-CONTENT_KEY_HEX_CHARS = 64  # 32 bytes
+CONTENT_KEY_BYTES = 32  # AES-256
 
 
 class UnsafeProductionConfig(Exception):
@@ -73,11 +73,16 @@ def _content_key_problems(settings: Settings) -> list[str]:
     key = settings.content_key.get_secret_value()
     if key == DEV_CONTENT_KEY:
         return ["CONTENT_KEY is the all-zero development key; set a random 32-byte hex key"]
+    if not _is_hex_of(key, CONTENT_KEY_BYTES):
+        return [f"CONTENT_KEY must be {CONTENT_KEY_BYTES} bytes written in hexadecimal"]
+    return []
+
+
+def _is_hex_of(text: str, size: int) -> bool:
     try:
-        valid = len(key) == CONTENT_KEY_HEX_CHARS and bytes.fromhex(key) is not None
+        return len(bytes.fromhex(text)) == size
     except ValueError:
-        valid = False
-    return [] if valid else ["CONTENT_KEY must be 32 bytes written as 64 hexadecimal characters"]
+        return False
 
 
 def _payment_problems(settings: Settings) -> list[str]:
