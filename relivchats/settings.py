@@ -8,8 +8,10 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from relivchats.adapters.ratelimit import parse_rule
 
 # Deterministic all-zero development key: fine for local runs, refused in production.
 DEV_CONTENT_KEY = "0" * 64
@@ -108,6 +110,7 @@ class Settings(BaseSettings):
     qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = "chat_chunks"  # the embedder's dimension is appended to it
     rate_limit_unlock: str = "10/hour,3/minute"  # per user
+    rate_limit_order: str = "10/minute"  # payment orders per user
     insight_attempts: int = 3  # tries per insight (provider errors, invalid output, timeouts)
     insight_retry_backoff_s: float = 2.0  # before the 2nd try; doubles each time, with jitter
     insight_timeout_s: int = 40  # one insight's generation (a soft limit under the task limit)
@@ -117,6 +120,12 @@ class Settings(BaseSettings):
     # Test and drills only: a JSON file {"fail": [insight types], "delay_s": N} read before each
     # generation, to fail chosen insight types or slow generation down. Never set in production.
     llm_faults_file: str | None = None
+
+    @field_validator("rate_limit_upload", "rate_limit_unlock", "rate_limit_order")
+    @classmethod
+    def _rate_limit_parses(cls, rule: str) -> str:
+        parse_rule(rule)  # a typo must stop start-up, not fail every limited request with a 500
+        return rule
 
     @property
     def database_name(self) -> str:

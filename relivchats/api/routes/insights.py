@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 
 from relivchats.adapters.insight_content import open_insight
+from relivchats.api.contract import error_responses, replayed
 from relivchats.api.dependencies import (
     AppSettings,
     Cipher,
@@ -47,6 +48,10 @@ READ = [Depends(wait_for_min_position)]
     response_model=JobOpened,
     status_code=201,
     dependencies=[Depends(rate_limited("unlock", lambda settings: settings.rate_limit_unlock))],
+    responses={
+        **error_responses(400, 401, 402, 404, 409, 422, 503, rate_limit="rate_limit_unlock"),
+        **replayed(JobOpened),
+    },
 )
 async def unlock(
     body: UnlockRequest,
@@ -69,7 +74,15 @@ async def unlock(
     return job_opened(opened, settings)
 
 
-@router.post("/jobs/{job_id}/retry", response_model=JobOpened, status_code=201)
+@router.post(
+    "/jobs/{job_id}/retry",
+    response_model=JobOpened,
+    status_code=201,
+    responses={
+        **error_responses(401, 402, 404, 409, 422, 503),
+        **replayed(JobOpened, "the retry job this settled job already has"),
+    },
+)
 async def retry(
     job_id: UUID, user: CurrentUser, store: Store, settings: AppSettings, response: Response
 ) -> JobOpened:
@@ -81,7 +94,12 @@ async def retry(
     return job_opened(opened, settings)
 
 
-@router.get("/jobs/{job_id}/status", response_model=JobStatus, dependencies=READ)
+@router.get(
+    "/jobs/{job_id}/status",
+    response_model=JobStatus,
+    dependencies=READ,
+    responses=error_responses(401, 404, 422, 503),
+)
 async def status(job_id: UUID, user: CurrentUser, db: ReadDb, settings: AppSettings) -> JobStatus:
     rows = await insight_queries.job_with_results(db, job_id, user.user_id)
     if not rows:
@@ -89,7 +107,12 @@ async def status(job_id: UUID, user: CurrentUser, db: ReadDb, settings: AppSetti
     return job_status(rows, settings)
 
 
-@router.get("/chats/{chat_id}", response_model=ChatInsights, dependencies=READ)
+@router.get(
+    "/chats/{chat_id}",
+    response_model=ChatInsights,
+    dependencies=READ,
+    responses=error_responses(401, 404, 422, 503),
+)
 async def chat_insights(chat: OwnedChat, db: ReadDb, cipher: Cipher) -> ChatInsights:
     """Every insight of the chat (the newest per type), in catalogue order, and its jobs."""
     chat_id = chat["chat_id"]
