@@ -3,7 +3,8 @@
 Every route lists the error statuses it can really answer with `error_responses(401, 404, ...)`,
 so the document a client (or a schema-driven fuzzer) reads is the whole truth: no status the
 server sends is missing from it, and each carries the one envelope that `api/errors.py` builds.
-Writes that create answer 201, and 200 when an earlier request already did (`replayed`).
+Writes that create answer 201, and 200 when an earlier request already did (`replayed`); their
+links say which reads follow (`linked`).
 """
 
 from __future__ import annotations
@@ -77,6 +78,23 @@ SAME_KEY = "an earlier request with the same Idempotency-Key did it: its result"
 def replayed(model: type[BaseModel], why: str = SAME_KEY) -> dict[int | str, Any]:
     """The 200 of a creating write (201) that finds its work already done: `why` says when."""
     return {200: {"model": model, "description": why}}
+
+
+def link(method: str, path: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link: which values of this response fill another operation's parameters.
+
+    Clients (and the stateful fuzzer) follow them: a write, then reads of what it made.
+    """
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
+
+
+def linked(status: int, **links: dict[str, Any]) -> dict[int | str, Any]:
+    return {status: {"links": links}}
+
+
+# A write's `position`: reads that follow it wait for the read models to reach it.
+WRITTEN = "$response.body#/position"
 
 
 def _rate_limit_description(setting: str) -> str:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from relivchats.adapters.chat_content import message_page, statistics_json
-from relivchats.api.contract import error_responses, replayed
+from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     Cipher,
     CurrentUser,
@@ -61,6 +61,28 @@ router = APIRouter(prefix="/api/chats", tags=["chats"])
 READ = [Depends(wait_for_min_position)]
 CHATS_PROJECTION = ["chats"]
 OWN_CHAT_ERRORS = error_responses(401, 404, 422, 503)
+_NEW_CHAT = "$response.body#/chat/chat_id"
+_CHAT = "/api/chats/{chat_id}"
+UPLOAD_LINKS = linked(
+    201,
+    ReadChat=link("GET", _CHAT, chat_id=_NEW_CHAT, min_position=WRITTEN),
+    ReadMessages=link("GET", f"{_CHAT}/messages", chat_id=_NEW_CHAT, min_position=WRITTEN),
+    ReadVectorStatus=link("GET", f"{_CHAT}/vector-status", chat_id=_NEW_CHAT),
+    ReadInsights=link("GET", "/api/insights/chats/{chat_id}", chat_id=_NEW_CHAT),
+    Rename=link("PUT", f"{_CHAT}/display-name", chat_id=_NEW_CHAT),
+    Share=link("POST", f"{_CHAT}/share", chat_id=_NEW_CHAT),
+    Unshare=link("DELETE", f"{_CHAT}/share", chat_id=_NEW_CHAT),
+    Delete=link("DELETE", _CHAT, chat_id=_NEW_CHAT),
+)
+SHARE_LINKS = linked(
+    201,
+    ReadShared=link(
+        "GET",
+        "/api/chats/public/{share_token}/stats",
+        share_token="$response.body#/share_token",  # noqa: S106 (an expression, not a secret)
+        min_position=WRITTEN,
+    ),
+)
 
 
 class _ChatIdSegment(StringConvertor):
@@ -102,6 +124,7 @@ def _token_hash(token: str) -> str:
     responses={
         **error_responses(401, 409, 413, 415, 422, 503, rate_limit="rate_limit_upload"),
         **replayed(ChatWritten),
+        **UPLOAD_LINKS,
     },
 )
 async def upload(
@@ -199,7 +222,7 @@ async def delete_chat(
     "/{chat_id}/share",
     response_model=ChatShareResponse,
     status_code=201,
-    responses=OWN_CHAT_ERRORS,
+    responses={**OWN_CHAT_ERRORS, **SHARE_LINKS},
 )
 async def share_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatShareResponse:
     token = secrets.token_urlsafe(32)

@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 
 from relivchats.adapters.insight_content import open_insight
-from relivchats.api.contract import error_responses, replayed
+from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     AppSettings,
     Cipher,
@@ -41,6 +41,12 @@ from relivchats.projections import insight_queries
 
 router = APIRouter(prefix="/api/insights", tags=["insights"])
 READ = [Depends(wait_for_min_position)]
+_JOB = "$response.body#/job_id"
+JOB_LINKS = linked(
+    201,
+    ReadStatus=link("GET", "/api/insights/jobs/{job_id}/status", job_id=_JOB, min_position=WRITTEN),
+    Retry=link("POST", "/api/insights/jobs/{job_id}/retry", job_id=_JOB),
+)
 
 
 @router.post(
@@ -51,6 +57,7 @@ READ = [Depends(wait_for_min_position)]
     responses={
         **error_responses(400, 401, 402, 404, 409, 422, 503, rate_limit="rate_limit_unlock"),
         **replayed(JobOpened),
+        **JOB_LINKS,
     },
 )
 async def unlock(
@@ -81,6 +88,7 @@ async def unlock(
     responses={
         **error_responses(401, 402, 404, 409, 422, 503),
         **replayed(JobOpened, "the retry job this settled job already has"),
+        **JOB_LINKS,
     },
 )
 async def retry(

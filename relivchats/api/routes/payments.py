@@ -13,7 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from relivchats.api.contract import error_responses, replayed
+from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     CurrentUser,
     PaymentProviders,
@@ -120,6 +120,15 @@ class WebhookAck(BaseModel):
     responses={
         **error_responses(400, 401, 404, 409, 422, 502, 503, rate_limit="rate_limit_order"),
         **replayed(OrderPlaced),
+        **linked(
+            201,
+            ReadOrder=link(
+                "GET",
+                "/api/payments/orders/{order_id}",
+                order_id="$response.body#/order_id",
+                min_position=WRITTEN,
+            ),
+        ),
     },
 )
 async def place_order(

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from relivchats.api.contract import error_responses, replayed
+from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import CurrentUser, ReadDb, Store, wait_for_min_position
 from relivchats.api.errors import ApiError
 from relivchats.commands.users import register_user
@@ -44,6 +44,15 @@ class Me(BaseModel):
     responses={
         **error_responses(401, 503),
         **replayed(StoredUser, "already registered: the account as it is"),
+        **linked(
+            201,
+            ReadMe=link("GET", "/api/users/me", min_position=WRITTEN),
+            ReadBalance=link("GET", "/api/credits/balance", min_position=WRITTEN),
+            ReadTransactions=link("GET", "/api/credits/transactions", min_position=WRITTEN),
+            AuditLedger=link(
+                "GET", "/api/audit/users/{user_id}/ledger", user_id="$response.body#/user_id"
+            ),
+        ),
     },
 )
 async def store_user(user: CurrentUser, store: Store, response: Response) -> StoredUser:
