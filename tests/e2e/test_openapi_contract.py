@@ -3,12 +3,12 @@
 The real app (uvicorn, PostgreSQL, Redis, the projector) serves on a free port in a thread of
 its own; schemathesis reads `/openapi.json` and runs every phase (examples, coverage, fuzzing,
 stateful) with every check, a fixed seed and a bounded number of examples per operation, as an
-authenticated auditor (so it gets past 401 everywhere). Ids of a real chat, share, order and
-user are offered as dictionary values, so success bodies are validated too, not only 404s.
+authenticated auditor (so it gets past 401 everywhere). Ids of a real user, chat, share, order
+and job are offered as dictionary values, so success bodies are validated too, not only 404s.
 
-The schemathesis settings below relax one check on two operations, each for a reason a JSON
-schema cannot express; everything else must pass as is: no 5xx, no body outside its schema, no
-status the document does not declare.
+The settings below relax one check (a schema-valid request must be accepted) on a few
+operations, each for a reason a JSON schema cannot express; everything else must pass as is: no
+5xx, no body outside its schema, no status the document does not declare.
 """
 
 from __future__ import annotations
@@ -25,17 +25,20 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 
+from relivchats.adapters.payments.base import EventKind
 from relivchats.api.app import create_app
 from relivchats.projections.projector import Projector
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings
 from tests.chat_uploads import small_export
 from tests.conftest import TEST_SECRET
+from tests.payment_flows import delivery
 
 pytestmark = pytest.mark.slow
 
@@ -119,25 +122,37 @@ def api_url(fuzzed_settings: Settings) -> Iterator[str]:
         thread.join(timeout=30)
 
 
+def done(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code in (200, 201), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def known_ids(api_url: str, token: str) -> dict[str, str]:
-    """A user with a chat, a share link and an order: real ids for the fuzzer to try."""
+    """A paying user with a chat, a share link and an insight job: real ids for the fuzzer."""
     headers = {"Authorization": f"Bearer {token}"}
+    export = {"file": ("chat.txt", small_export(40), "text/plain")}
     with httpx.Client(base_url=api_url, headers=headers, timeout=30) as http:
-        user = http.post("/api/users/store").json()
-        chat = http.post(
-            "/api/chats/upload", files={"file": ("chat.txt", small_export(40), "text/plain")}
-        ).json()["chat"]
-        share = http.post(f"/api/chats/{chat['chat_id']}/share").json()
-        order = http.post(
-            "/api/payments/orders",
-            headers={"Idempotency-Key": "contract-order"},
-            json={"package_id": "popular", "provider": "razorpay"},
-        ).json()
+        user = done(http.post("/api/users/store"))
+        chat = done(http.post("/api/chats/upload", files=export))["chat"]
+        share = done(http.post(f"/api/chats/{chat['chat_id']}/share"))
+        order = done(
+            http.post(
+                "/api/payments/orders",
+                headers={"Idempotency-Key": "contract-order"},
+                json={"package_id": "popular", "provider": "razorpay"},
+            )
+        )
+        paid = delivery(order, EventKind.CAPTURED)
+        done(http.post("/api/payments/webhooks/razorpay", content=paid.body, headers=paid.headers))
+        unlock = {"chat_id": chat["chat_id"], "category_id": "friendship"}
+        job = done(http.post("/api/insights/unlock", json=unlock))
     return {
         "user_id": user["user_id"],
         "chat_id": chat["chat_id"],
         "share_token": share["share_token"],
         "order_id": order["order_id"],
+        "job_id": job["job_id"],
         "category_id": "friendship",
     }
 
