@@ -35,7 +35,6 @@ DESCRIPTIONS = {
     400: "the body could not be read (not UTF-8 / JSON), or a webhook signature does not verify",
     401: "no valid bearer token, or the account was deleted",
     402: "not enough available coins: details hold required, available and deficit",
-    403: "not allowed",
     404: "no such resource for this caller",
     409: "conflicts with the resource's state, an open job, or an earlier Idempotency-Key",
     413: "the upload is too large (file, unpacked archive or parsing memory)",
