@@ -9,8 +9,10 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from relivchats.adapters.ratelimit import parse_rule
 
 # Deterministic all-zero development key: fine for local runs, refused in production.
 DEV_CONTENT_KEY = "0" * 64
@@ -121,6 +123,7 @@ class Settings(BaseSettings):
     qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = "chat_chunks"  # the embedder's dimension is appended to it
     rate_limit_unlock: str = "10/hour,3/minute"  # per user
+    rate_limit_order: str = "10/minute"  # payment orders per user
     insight_attempts: int = 3  # tries per insight (provider errors, invalid output, timeouts)
     insight_retry_backoff_s: float = 2.0  # before the 2nd try; doubles each time, with jitter
     insight_timeout_s: int = 40  # one insight's generation (a soft limit under the task limit)
@@ -162,6 +165,12 @@ class Settings(BaseSettings):
             or self.environment != "production"
             or self.offline_insights_in_production
         )
+
+    @field_validator("rate_limit_upload", "rate_limit_unlock", "rate_limit_order")
+    @classmethod
+    def _rate_limit_parses(cls, rule: str) -> str:
+        parse_rule(rule)  # a typo must stop start-up, not fail every limited request with a 500
+        return rule
 
     @property
     def database_name(self) -> str:

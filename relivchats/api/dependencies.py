@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, Header, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.exceptions import RedisError
 
 from relivchats.adapters.crypto import ContentCipher
@@ -62,14 +63,22 @@ def _unauthenticated(message: str) -> ApiError:
     return ApiError(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def _current_user(request: Request) -> Principal:
-    authorization = request.headers.get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+# Declares the bearer scheme in OpenAPI; refusing a missing token stays ours (the envelope).
+_BEARER = HTTPBearer(
+    auto_error=False, description="a JWT from the identity provider (RS256/JWKS, or HS256 locally)"
+)
+
+
+async def _current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+) -> Principal:
+    token = credentials.credentials.strip() if credentials else ""
+    if not token:
         raise _unauthenticated("a bearer token is required")
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        principal = await verifier.verify(token.strip())
+        principal = await verifier.verify(token)
     except TokenInvalid as error:
         raise _unauthenticated(str(error)) from None
     user_id_var.set(str(principal.user_id))
@@ -86,16 +95,25 @@ CurrentUser = Annotated[Principal, Depends(_current_user)]
 Auditor = Annotated[Principal, Depends(_auditor)]
 
 
+# Event positions are PostgreSQL bigints: nothing above this was ever given out.
+MAX_POSITION = 2**63 - 1
+
+
 async def wait_for_min_position(
     request: Request,
     response: Response,
     min_position: Annotated[
-        int | None, Query(ge=0, description="wait for this log position")
-    ] = None,
-    x_min_position: Annotated[int | None, Header(ge=0)] = None,
+        int, Query(ge=0, le=MAX_POSITION, description="wait (bounded) for this log position")
+    ] = 0,
+    x_min_position: Annotated[
+        int, Header(ge=0, le=MAX_POSITION, description="the same as min_position")
+    ] = 0,
 ) -> None:
-    """Read-your-writes: hold a GET (bounded) until the read models reach the caller's write."""
-    wanted = min_position if min_position is not None else x_min_position
+    """Read-your-writes: hold a GET (bounded) until the read models reach the caller's write.
+
+    0 (the default) does not wait; given both ways, the later position is waited for.
+    """
+    wanted = max(min_position, x_min_position)
     if not wanted:
         return
     names: list[str] = request.app.state.projection_names

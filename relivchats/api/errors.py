@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relivchats.adapters import payments
+from relivchats.api.methods import allowed_methods
 from relivchats.domain import errors as domain
 from relivchats.domain import uploads
 from relivchats.logs import request_id_var
@@ -125,11 +126,14 @@ async def _provider_error(_: Request, error: Exception) -> JSONResponse:
     return envelope(status, code, str(error), headers=headers)
 
 
-async def _http_error(_: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     code = HTTP_CODES.get(error.status_code, "error")
     message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
-    return envelope(error.status_code, code, message, headers=getattr(error, "headers", None))
+    headers = getattr(error, "headers", None)
+    if error.status_code == 405:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
+    return envelope(error.status_code, code, message, headers=headers)
 
 
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:

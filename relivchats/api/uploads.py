@@ -21,11 +21,19 @@ FILE_FIELD = b"file"
 # Room for the multipart framing (boundaries, part headers) around a file at the limit.
 _FRAMING_ALLOWANCE = 64 * 1024
 
+# A three-message export: what the document shows, and what a schema-driven client can send.
+EXAMPLE_EXPORT = (
+    "04/08/2024, 11:15 - Rahul: Should we plan the Goa trip for December?\n"
+    "04/08/2024, 11:18 - Asha: Yes!! Beach, no laptops\n"
+    "04/08/2024, 11:22 - Rahul: I'll look at tickets tonight\n"
+)
+
 # For the OpenAPI document: the route reads the body itself, so FastAPI cannot infer it.
 UPLOAD_REQUEST_BODY = {
     "required": True,
     "content": {
         "multipart/form-data": {
+            "example": {"file": EXAMPLE_EXPORT},
             "schema": {
                 "type": "object",
                 "required": ["file"],
@@ -36,7 +44,7 @@ UPLOAD_REQUEST_BODY = {
                         "description": "a WhatsApp export: the .txt, or the .zip holding it",
                     }
                 },
-            }
+            },
         }
     },
 }

@@ -87,15 +87,21 @@ async def test_chats_are_listed_newest_first_page_by_page_in_one_query_each(
     assert "statistics" not in first["items"][0]
 
 
-@pytest.mark.parametrize("cursor", ["bm9wZQ", "cDk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ", "%%%"])
-async def test_a_made_up_cursor_is_refused(client, projector, token_for, subject, cursor):
+# Not base64, or not a cursor's length, or bytes that are not even UTF-8 once decoded.
+@pytest.mark.parametrize(
+    "cursor", ["bm9wZQ", "cDk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ", "%%%", "%01%0C%C2%8F"]
+)
+async def test_a_malformed_cursor_is_refused_in_the_envelope(
+    client, projector, token_for, subject, cursor
+):
     headers = auth(token_for(subject))
     chat_id = (await uploaded(client, headers, HAND_COUNTED))["chat"]["chat_id"]
 
     for path in ("/api/chats", f"/api/chats/{chat_id}/messages"):
         response = await client.get(f"{path}?cursor={cursor}", headers=headers)
         assert response.status_code == 422
-        assert response.json()["error"]["code"] == "invalid_cursor"
+        problems = response.json()["error"]["details"]["problems"]
+        assert [problem["location"] for problem in problems] == [["query", "cursor"]]
 
 
 async def test_messages_come_in_time_order_page_by_page(client, projector, token_for, subject):
@@ -282,3 +288,19 @@ async def test_display_name_needs_a_sensible_field(client, projector, token_for,
     response = await client.put(f"/api/chats/{chat_id}/display-name", json=body, headers=headers)
 
     assert response.status_code == 422
+
+
+async def test_a_method_the_path_lacks_is_405_naming_every_method_it_has(
+    client, token_for, subject
+):
+    headers = auth(token_for(subject))
+    chat_path = f"/api/chats/{uuid.uuid4()}"
+
+    wrong_method = await client.put(chat_path, headers=headers)
+    read_of_the_upload_action = await client.get("/api/chats/upload", headers=headers)
+
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "DELETE, GET"
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+    assert read_of_the_upload_action.status_code == 405
+    assert read_of_the_upload_action.headers["Allow"] == "POST"

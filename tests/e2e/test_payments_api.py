@@ -165,3 +165,13 @@ async def test_provider_failure_answers_in_the_envelope_and_records_nothing(
     assert error["request_id"]
     assert store.load(order_id_for(buyer.user_id, "doomed")) == []
     assert store.head() == head
+
+
+async def test_the_eleventh_order_in_a_minute_is_refused_with_retry_after(client, buyer):
+    placed = [await place_order(client, buyer, "razorpay") for _ in range(11)]
+
+    assert [response.status_code for response in placed] == [201] * 10 + [429]
+    refused = placed[-1]
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert refused.json()["error"]["details"] == {"limit": 10, "window_s": 60}
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60

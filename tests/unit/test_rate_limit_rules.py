@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from relivchats.adapters.ratelimit import Window, parse_rule
+from relivchats.settings import Settings
 
 
 def test_rules_read_like_the_product_spec() -> None:
@@ -16,3 +18,13 @@ def test_rules_read_like_the_product_spec() -> None:
 def test_malformed_rules_are_refused(rule: str) -> None:
     with pytest.raises(ValueError, match="20/hour"):
         parse_rule(rule)
+
+
+@pytest.mark.parametrize("setting", ["rate_limit_upload", "rate_limit_unlock", "rate_limit_order"])
+def test_a_malformed_limit_setting_stops_start_up(setting: str) -> None:
+    with pytest.raises(ValidationError, match=setting):
+        Settings(**{setting: "10/minutes"})
+
+
+def test_orders_are_limited_to_ten_a_minute_by_default() -> None:
+    assert parse_rule(Settings.model_fields["rate_limit_order"].default) == (Window(10, 60),)

@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import Auditor, ReadDb, wait_for_min_position
 from relivchats.api.errors import ApiError
 from relivchats.audit import verify_account
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 NO_LEDGER = "this user has no ledger"
+# 404 also answers a caller who is not an auditor: the audit surface gives no existence oracle.
+AUDIT_ERRORS = error_responses(401, 404, 422, 503)
 
 
 class LedgerEntry(BaseModel):
@@ -71,7 +74,10 @@ class VerificationReport(BaseModel):
 
 
 @router.get(
-    "/users/{user_id}/ledger", response_model=Ledger, dependencies=[Depends(wait_for_min_position)]
+    "/users/{user_id}/ledger",
+    response_model=Ledger,
+    dependencies=[Depends(wait_for_min_position)],
+    responses=AUDIT_ERRORS,
 )
 async def ledger(
     user_id: UUID,
@@ -101,6 +107,7 @@ async def ledger(
     "/users/{user_id}/verify",
     response_model=VerificationReport,
     dependencies=[Depends(wait_for_min_position)],
+    responses=AUDIT_ERRORS,
 )
 async def verify(user_id: UUID, auditor: Auditor, db: ReadDb) -> VerificationReport:
     """Replay the ledger from its events and compare it with the read model, field by field."""

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
+from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import ReadDb, wait_for_min_position
 from relivchats.api.errors import ApiError
 from relivchats.api.queries.catalogue import categories_with_insights
@@ -17,13 +18,20 @@ READ = [Depends(wait_for_min_position)]
 CategoryId = Annotated[str, Path(min_length=1, max_length=64, description="the category slug")]
 
 
-@router.get("", response_model=list[CategoryView], dependencies=READ)
+@router.get(
+    "", response_model=list[CategoryView], dependencies=READ, responses=error_responses(422, 503)
+)
 async def categories(db: ReadDb) -> list[CategoryView]:
     """Active categories with their insight types (in order) and cost."""
     return categories_of(await categories_with_insights(db))
 
 
-@router.get("/{category_id}/insights", response_model=list[InsightType], dependencies=READ)
+@router.get(
+    "/{category_id}/insights",
+    response_model=list[InsightType],
+    dependencies=READ,
+    responses=error_responses(404, 422, 503),
+)
 async def category_insights(category_id: CategoryId, db: ReadDb) -> list[InsightType]:
     found = categories_of(await categories_with_insights(db, category_id))
     if not found:

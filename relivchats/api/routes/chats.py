@@ -16,8 +16,10 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from relivchats.adapters.chat_content import message_page, statistics_json
+from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     Cipher,
     CurrentUser,
@@ -31,6 +33,7 @@ from relivchats.api.dependencies import (
 )
 from relivchats.api.errors import ApiError
 from relivchats.api.schemas.chats import (
+    CURSOR_PATTERN,
     ChatDeletedResponse,
     ChatDetail,
     ChatList,
@@ -57,9 +60,46 @@ from relivchats.projections import chat_queries
 router = APIRouter(prefix="/api/chats", tags=["chats"])
 READ = [Depends(wait_for_min_position)]
 CHATS_PROJECTION = ["chats"]
+OWN_CHAT_ERRORS = error_responses(401, 404, 422, 503)
+_NEW_CHAT = "$response.body#/chat/chat_id"
+_CHAT = "/api/chats/{chat_id}"
+UPLOAD_LINKS = linked(
+    201,
+    ReadChat=link("GET", _CHAT, chat_id=_NEW_CHAT, min_position=WRITTEN),
+    ReadMessages=link("GET", f"{_CHAT}/messages", chat_id=_NEW_CHAT, min_position=WRITTEN),
+    ReadVectorStatus=link("GET", f"{_CHAT}/vector-status", chat_id=_NEW_CHAT),
+    ReadInsights=link("GET", "/api/insights/chats/{chat_id}", chat_id=_NEW_CHAT),
+    Rename=link("PUT", f"{_CHAT}/display-name", chat_id=_NEW_CHAT),
+    Share=link("POST", f"{_CHAT}/share", chat_id=_NEW_CHAT),
+    Unshare=link("DELETE", f"{_CHAT}/share", chat_id=_NEW_CHAT),
+    Delete=link("DELETE", _CHAT, chat_id=_NEW_CHAT),
+)
+SHARE_LINKS = linked(
+    201,
+    ReadShared=link(
+        "GET",
+        "/api/chats/public/{share_token}/stats",
+        share_token="$response.body#/share_token",  # noqa: S106 (an expression, not a secret)
+        min_position=WRITTEN,
+    ),
+)
+
+
+class _ChatIdSegment(StringConvertor):
+    """Any path segment but "upload", the collection's action: so `GET /api/chats/upload` is a
+    405 naming POST, not a read of a chat whose id "upload" is invalid (422)."""
+
+    regex = "(?!upload$)[^/]+"
+
+
+register_url_convertor("chat_id", _ChatIdSegment())
+# FastAPI still validates the segment as a UUID (422 when it is not one).
+ONE_CHAT = "/{chat_id:chat_id}"
 
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=64, description="from the previous page")]
+Cursor = Annotated[
+    str, Query(pattern=CURSOR_PATTERN, description="next_cursor of the previous page, if any")
+]
 ShareToken = Annotated[str, Path(min_length=32, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -81,6 +121,11 @@ def _token_hash(token: str) -> str:
     status_code=201,
     dependencies=[Depends(rate_limited("upload", lambda settings: settings.rate_limit_upload))],
     openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
+    responses={
+        **error_responses(401, 409, 413, 415, 422, 503, rate_limit="rate_limit_upload"),
+        **replayed(ChatWritten),
+        **UPLOAD_LINKS,
+    },
 )
 async def upload(
     request: Request,
@@ -99,9 +144,11 @@ async def upload(
     )
 
 
-@router.get("", response_model=ChatList, dependencies=READ)
+@router.get(
+    "", response_model=ChatList, dependencies=READ, responses=error_responses(401, 422, 503)
+)
 async def list_chats(
-    user: CurrentUser, db: ReadDb, limit: Limit = 50, cursor: Cursor = None
+    user: CurrentUser, db: ReadDb, limit: Limit = 50, cursor: Cursor = ""
 ) -> ChatList:
     before = decode_cursor(cursor)
     rows = await chat_queries.chats_of(db, user.user_id, before, limit + 1)
@@ -113,16 +160,18 @@ async def list_chats(
     )
 
 
-@router.get("/{chat_id}", response_model=ChatDetail, dependencies=READ)
+@router.get(ONE_CHAT, response_model=ChatDetail, dependencies=READ, responses=OWN_CHAT_ERRORS)
 async def get_chat(chat: OwnedChat, db: ReadDb, cipher: Cipher) -> ChatDetail:
     return ChatDetail(
         **summary_of_row(chat).model_dump(), statistics=await _statistics(db, cipher, chat)
     )
 
 
-@router.get("/{chat_id}/messages", response_model=MessagePage, dependencies=READ)
+@router.get(
+    "/{chat_id}/messages", response_model=MessagePage, dependencies=READ, responses=OWN_CHAT_ERRORS
+)
 async def messages(
-    chat: OwnedChat, db: ReadDb, cipher: Cipher, limit: Limit = 50, cursor: Cursor = None
+    chat: OwnedChat, db: ReadDb, cipher: Cipher, limit: Limit = 50, cursor: Cursor = ""
 ) -> MessagePage:
     after = decode_cursor(cursor)
     async with db.connection() as conn:
@@ -136,12 +185,21 @@ async def messages(
     )
 
 
-@router.get("/{chat_id}/vector-status", response_model=VectorStatus, dependencies=READ)
+@router.get(
+    "/{chat_id}/vector-status",
+    response_model=VectorStatus,
+    dependencies=READ,
+    responses=OWN_CHAT_ERRORS,
+)
 async def vector_status(chat: OwnedChat) -> VectorStatus:
     return vector_status_of(chat)
 
 
-@router.put("/{chat_id}/display-name", response_model=ChatWritten)
+@router.put(
+    "/{chat_id}/display-name",
+    response_model=ChatWritten,
+    responses=error_responses(400, 401, 404, 422, 503),
+)
 async def set_display_name(
     chat_id: UUID, body: DisplayNameRequest, user: CurrentUser, store: Store
 ) -> ChatWritten:
@@ -151,7 +209,7 @@ async def set_display_name(
     return ChatWritten(chat=summary_of_chat(change.chat), created=False, position=change.position)
 
 
-@router.delete("/{chat_id}", response_model=ChatDeletedResponse)
+@router.delete(ONE_CHAT, response_model=ChatDeletedResponse, responses=OWN_CHAT_ERRORS)
 async def delete_chat(
     chat_id: UUID, user: CurrentUser, store: Store, request: Request, response: Response
 ) -> ChatDeletedResponse:
@@ -160,7 +218,12 @@ async def delete_chat(
     return ChatDeletedResponse(chat_id=chat_id, deleted=True, position=change.position)
 
 
-@router.post("/{chat_id}/share", response_model=ChatShareResponse, status_code=201)
+@router.post(
+    "/{chat_id}/share",
+    response_model=ChatShareResponse,
+    status_code=201,
+    responses={**OWN_CHAT_ERRORS, **SHARE_LINKS},
+)
 async def share_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatShareResponse:
     token = secrets.token_urlsafe(32)
     change = await store.command(commands.share_chat, chat_id, user.user_id, _token_hash(token))
@@ -171,13 +234,18 @@ async def share_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatShar
     )
 
 
-@router.delete("/{chat_id}/share", response_model=ChatUnshareResponse)
+@router.delete("/{chat_id}/share", response_model=ChatUnshareResponse, responses=OWN_CHAT_ERRORS)
 async def unshare_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatUnshareResponse:
     change = await store.command(commands.unshare_chat, chat_id, user.user_id)
     return ChatUnshareResponse(shared=False, position=change.position)
 
 
-@router.get("/public/{share_token}/stats", response_model=PublicStatistics, dependencies=READ)
+@router.get(
+    "/public/{share_token}/stats",
+    response_model=PublicStatistics,
+    dependencies=READ,
+    responses=error_responses(404, 422, 503),
+)
 async def public_statistics(
     share_token: ShareToken, db: ReadDb, cipher: Cipher
 ) -> PublicStatistics:

@@ -11,6 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import CurrentUser, ReadDb, wait_for_min_position
 from relivchats.api.errors import ApiError
 from relivchats.api.queries.catalogue import active_packages
@@ -18,6 +19,7 @@ from relivchats.domain.credits import account_id_for
 from relivchats.projections.ledger_queries import balance_of, transactions_page
 
 router = APIRouter(prefix="/api/credits", tags=["credits"])
+READ = [Depends(wait_for_min_position)]
 
 NO_ACCOUNT = "no credit account yet: call POST /api/users/store first"
 
@@ -61,7 +63,12 @@ class CoinPackage(BaseModel):
     popular: bool
 
 
-@router.get("/balance", response_model=Balance, dependencies=[Depends(wait_for_min_position)])
+@router.get(
+    "/balance",
+    response_model=Balance,
+    dependencies=READ,
+    responses=error_responses(401, 404, 422, 503),
+)
 async def balance(user: CurrentUser, db: ReadDb) -> Balance:
     row = await balance_of(db, account_id_for(user.user_id))
     if row is None:
@@ -72,7 +79,10 @@ async def balance(user: CurrentUser, db: ReadDb) -> Balance:
 
 
 @router.get(
-    "/transactions", response_model=TransactionPage, dependencies=[Depends(wait_for_min_position)]
+    "/transactions",
+    response_model=TransactionPage,
+    dependencies=READ,
+    responses=error_responses(401, 404, 422, 503),
 )
 async def transactions(
     user: CurrentUser,
@@ -95,7 +105,10 @@ async def transactions(
 
 
 @router.get(
-    "/packages", response_model=list[CoinPackage], dependencies=[Depends(wait_for_min_position)]
+    "/packages",
+    response_model=list[CoinPackage],
+    dependencies=READ,
+    responses=error_responses(422, 503),
 )
 async def packages(db: ReadDb) -> list[CoinPackage]:
     return [

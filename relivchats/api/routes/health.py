@@ -9,9 +9,11 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from relivchats import __version__
 from relivchats.api import metrics
+from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import AppSettings, ReadDb
 from relivchats.projections.status import ProjectionStatus, projection_statuses
 from relivchats.settings import Settings
@@ -64,7 +66,18 @@ async def _vector_store(settings: Settings) -> dict[str, Any]:
     return {**await _check(_qdrant_ready(settings)), "mode": "server"}
 
 
-@router.get("/health/ready")
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, dict[str, Any]] = Field(
+        description="database, broker, vector_store, projections: each with ok and its findings"
+    )
+
+
+@router.get(
+    "/health/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "not ready: a check failed"}},
+)
 async def ready(request: Request, db: ReadDb, settings: AppSettings) -> JSONResponse:
     database = await _check(db.fetchval("SELECT 1"))
     broker = await _check(request.app.state.redis.ping())
@@ -94,7 +107,7 @@ async def db_pool(db: ReadDb) -> dict[str, float]:
     return db.stats()
 
 
-@router.get("/health/projections")
+@router.get("/health/projections", responses=error_responses(503))
 async def projections_health(request: Request, db: ReadDb) -> dict[str, Any]:
     statuses = await _statuses(request, db)
     return {"projections": [status.as_dict() for status in statuses]}

@@ -15,6 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 
 from relivchats.adapters.insight_content import open_insight
+from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     AppSettings,
     Cipher,
@@ -42,6 +43,12 @@ from relivchats.projections import insight_queries
 
 router = APIRouter(prefix="/api/insights", tags=["insights"])
 READ = [Depends(wait_for_min_position)]
+_JOB = "$response.body#/job_id"
+JOB_LINKS = linked(
+    201,
+    ReadStatus=link("GET", "/api/insights/jobs/{job_id}/status", job_id=_JOB, min_position=WRITTEN),
+    Retry=link("POST", "/api/insights/jobs/{job_id}/retry", job_id=_JOB),
+)
 
 
 async def _on_sale(_: CurrentUser, settings: AppSettings) -> None:
@@ -50,6 +57,8 @@ async def _on_sale(_: CurrentUser, settings: AppSettings) -> None:
             503,
             "insights cannot be unlocked right now: no language model is configured",
             code="insights_unavailable",
+            # Every 503 of the contract carries Retry-After; this one lasts until an operator acts.
+            headers={"Retry-After": "3600"},
         )
 
 
@@ -64,6 +73,11 @@ ON_SALE = Depends(_on_sale)
         ON_SALE,
         Depends(rate_limited("unlock", lambda settings: settings.rate_limit_unlock)),
     ],
+    responses={
+        **error_responses(400, 401, 402, 404, 409, 422, 503, rate_limit="rate_limit_unlock"),
+        **replayed(JobOpened),
+        **JOB_LINKS,
+    },
 )
 async def unlock(
     body: UnlockRequest,
@@ -87,7 +101,15 @@ async def unlock(
 
 
 @router.post(
-    "/jobs/{job_id}/retry", response_model=JobOpened, status_code=201, dependencies=[ON_SALE]
+    "/jobs/{job_id}/retry",
+    response_model=JobOpened,
+    status_code=201,
+    dependencies=[ON_SALE],
+    responses={
+        **error_responses(401, 402, 404, 409, 422, 503),
+        **replayed(JobOpened, "the retry job this settled job already has"),
+        **JOB_LINKS,
+    },
 )
 async def retry(
     job_id: UUID, user: CurrentUser, store: Store, settings: AppSettings, response: Response
@@ -100,7 +122,12 @@ async def retry(
     return job_opened(opened, settings)
 
 
-@router.get("/jobs/{job_id}/status", response_model=JobStatus, dependencies=READ)
+@router.get(
+    "/jobs/{job_id}/status",
+    response_model=JobStatus,
+    dependencies=READ,
+    responses=error_responses(401, 404, 422, 503),
+)
 async def status(job_id: UUID, user: CurrentUser, db: ReadDb, settings: AppSettings) -> JobStatus:
     rows = await insight_queries.job_with_results(db, job_id, user.user_id)
     if not rows:
@@ -108,7 +135,12 @@ async def status(job_id: UUID, user: CurrentUser, db: ReadDb, settings: AppSetti
     return job_status(rows, settings)
 
 
-@router.get("/chats/{chat_id}", response_model=ChatInsights, dependencies=READ)
+@router.get(
+    "/chats/{chat_id}",
+    response_model=ChatInsights,
+    dependencies=READ,
+    responses=error_responses(401, 404, 422, 503),
+)
 async def chat_insights(chat: OwnedChat, db: ReadDb, cipher: Cipher) -> ChatInsights:
     """Every insight of the chat (the newest per type), in catalogue order, and its jobs."""
     chat_id = chat["chat_id"]

@@ -7,18 +7,20 @@ anything else is parsed or stored; a delivery that fails is answered 400 and lea
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
+from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     CurrentUser,
     PaymentProviders,
     ReadDb,
     RequiredIdempotencyKey,
     Store,
+    rate_limited,
     wait_for_min_position,
 )
 from relivchats.api.errors import ApiError
@@ -31,6 +33,39 @@ from relivchats.commands.payments import (
 from relivchats.projections.payments import order_for_user
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
+
+# Webhook routes read the raw body themselves (the signature covers its exact bytes), so FastAPI
+# cannot infer their parameters: they are declared here for the OpenAPI document.
+_WEBHOOK_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"type": "object", "description": "the event"}}},
+}
+
+
+def _webhook_contract(*headers: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "requestBody": _WEBHOOK_BODY,
+        "parameters": [
+            {
+                "name": name,
+                "in": "header",
+                "required": True,
+                "description": description,
+                "schema": {"type": "string"},
+            }
+            for name, description in headers
+        ],
+    }
+
+
+RAZORPAY_WEBHOOK = _webhook_contract(
+    ("X-Razorpay-Signature", "hex HMAC-SHA256 of the raw body with the webhook secret"),
+    ("X-Razorpay-Event-Id", "the delivery's event id (deduplication)"),
+)
+STRIPE_WEBHOOK = _webhook_contract(
+    ("Stripe-Signature", "t=<timestamp>,v1=<HMAC-SHA256 of timestamp.body>; 300 s tolerance"),
+)
+WEBHOOK_ERRORS = error_responses(400, 503)
 
 
 class OrderRequest(BaseModel):
@@ -77,7 +112,25 @@ class WebhookAck(BaseModel):
     position: int
 
 
-@router.post("/orders", response_model=OrderPlaced, status_code=201)
+@router.post(
+    "/orders",
+    response_model=OrderPlaced,
+    status_code=201,
+    dependencies=[Depends(rate_limited("order", lambda settings: settings.rate_limit_order))],
+    responses={
+        **error_responses(400, 401, 404, 409, 422, 502, 503, rate_limit="rate_limit_order"),
+        **replayed(OrderPlaced),
+        **linked(
+            201,
+            ReadOrder=link(
+                "GET",
+                "/api/payments/orders/{order_id}",
+                order_id="$response.body#/order_id",
+                min_position=WRITTEN,
+            ),
+        ),
+    },
+)
 async def place_order(
     body: OrderRequest,
     idempotency_key: RequiredIdempotencyKey,
@@ -98,6 +151,7 @@ async def place_order(
     "/orders/{order_id}",
     response_model=OrderView,
     dependencies=[Depends(wait_for_min_position)],
+    responses=error_responses(401, 404, 422, 503),
 )
 async def order_status(order_id: UUID, user: CurrentUser, db: ReadDb) -> OrderView:
     row = await order_for_user(db, order_id, user.user_id)
@@ -106,14 +160,24 @@ async def order_status(order_id: UUID, user: CurrentUser, db: ReadDb) -> OrderVi
     return OrderView(**dict(row))
 
 
-@router.post("/webhooks/razorpay", response_model=WebhookAck)
+@router.post(
+    "/webhooks/razorpay",
+    response_model=WebhookAck,
+    responses=WEBHOOK_ERRORS,
+    openapi_extra=RAZORPAY_WEBHOOK,
+)
 async def razorpay_webhook(
     request: Request, store: Store, db: ReadDb, providers: PaymentProviders
 ) -> WebhookAck:
     return await _receive("razorpay", request, store, db, providers)
 
 
-@router.post("/webhooks/stripe", response_model=WebhookAck)
+@router.post(
+    "/webhooks/stripe",
+    response_model=WebhookAck,
+    responses=WEBHOOK_ERRORS,
+    openapi_extra=STRIPE_WEBHOOK,
+)
 async def stripe_webhook(
     request: Request, store: Store, db: ReadDb, providers: PaymentProviders
 ) -> WebhookAck:

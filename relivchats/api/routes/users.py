@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
+from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import CurrentUser, ReadDb, Store, wait_for_min_position
 from relivchats.api.errors import ApiError
 from relivchats.commands.users import register_user
@@ -36,7 +37,24 @@ class Me(BaseModel):
     available: int | None
 
 
-@router.post("/store", response_model=StoredUser)
+@router.post(
+    "/store",
+    response_model=StoredUser,
+    status_code=201,
+    responses={
+        **error_responses(401, 503),
+        **replayed(StoredUser, "already registered: the account as it is"),
+        **linked(
+            201,
+            ReadMe=link("GET", "/api/users/me", min_position=WRITTEN),
+            ReadBalance=link("GET", "/api/credits/balance", min_position=WRITTEN),
+            ReadTransactions=link("GET", "/api/credits/transactions", min_position=WRITTEN),
+            AuditLedger=link(
+                "GET", "/api/audit/users/{user_id}/ledger", user_id="$response.body#/user_id"
+            ),
+        ),
+    },
+)
 async def store_user(user: CurrentUser, store: Store, response: Response) -> StoredUser:
     registration = await store.command(register_user, user.subject)
     response.status_code = 201 if registration.created else 200
@@ -51,7 +69,12 @@ async def store_user(user: CurrentUser, store: Store, response: Response) -> Sto
     )
 
 
-@router.get("/me", response_model=Me, dependencies=[Depends(wait_for_min_position)])
+@router.get(
+    "/me",
+    response_model=Me,
+    dependencies=[Depends(wait_for_min_position)],
+    responses=error_responses(401, 404, 422, 503),
+)
 async def me(user: CurrentUser, db: ReadDb) -> Me:
     row = await db.fetchrow(
         "SELECT u.registered_at, b.balance, b.held, b.available FROM users u"

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from relivchats.adapters.chat_content import StoredMessage
-from relivchats.api.errors import ApiError
 from relivchats.domain.chats import MAX_TITLE_CHARS, Chat
+
+# A WhatsApp export's clock: local time with no zone, so not an RFC 3339 "date-time" (which
+# requires an offset); the schema says what it is instead of promising an offset.
+ExportTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
+            "description": "the export's local time, ISO 8601 without a time zone",
+        }
+    ),
+]
 
 
 class ChatSummary(BaseModel):
@@ -22,8 +33,8 @@ class ChatSummary(BaseModel):
     is_group: bool = Field(description="more than 2 participants")
     me_participant: str | None = Field(description="which participant the user said they are")
     message_count: int
-    first_message_at: datetime = Field(description="the export's local time, no time zone")
-    last_message_at: datetime
+    first_message_at: ExportTime
+    last_message_at: ExportTime
     uploaded_at: datetime
     shared: bool
 
@@ -45,7 +56,7 @@ class ChatDetail(ChatSummary):
 
 class MessageView(BaseModel):
     seq: int = Field(description="0-based place in time order")
-    sent_at: datetime
+    sent_at: ExportTime
     sender: str
     kind: Literal["text", "media", "deleted", "call"]
     text: str
@@ -148,21 +159,23 @@ def vector_status_of(row: Any) -> VectorStatus:
     )
 
 
-_CURSOR_DIGITS = 18  # "p" and up to 17 digits: below 2**62, so a bigint parameter never overflows
+# A cursor is a signed 64-bit position (a bigint, as stored) in unpadded URL-safe base64: every
+# string this pattern accepts decodes to one, so the OpenAPI pattern is the whole contract and a
+# malformed cursor is a 422 validation error before any query. A made-up cursor only moves the
+# page within the caller's own rows. Empty means the first page.
+CURSOR_PATTERN = r"^([A-Za-z0-9_-]{11})?$"
+_CURSOR_BYTES = 8
 
 
 def encode_cursor(position: int) -> str:
     """An opaque page cursor: clients pass it back, they do not compute it."""
-    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
+    packed = position.to_bytes(_CURSOR_BYTES, "big", signed=True)
+    return base64.urlsafe_b64encode(packed).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
+def decode_cursor(cursor: str) -> int | None:
+    """The position of a cursor that matched CURSOR_PATTERN (the route's query checks it)."""
+    if not cursor:
         return None
-    try:
-        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        decoded = ""
-    if not decoded.startswith("p") or not decoded[1:].isdigit() or len(decoded) > _CURSOR_DIGITS:
-        raise ApiError(422, "the cursor is not one this API gave out", code="invalid_cursor")
-    return int(decoded[1:])
+    packed = base64.urlsafe_b64decode(cursor + "=")
+    return int.from_bytes(packed, "big", signed=True)
