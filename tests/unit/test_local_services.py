@@ -10,7 +10,7 @@ from relivchats.adapters.local_services import server_address
 @pytest.mark.parametrize(
     ("url", "address"),
     [
-        ("postgresql://postgres@127.0.0.1:5432", ("127.0.0.1", 5432)),
+        ("postgresql://postgres@127.0.0.1:5433", ("127.0.0.1", 5433)),
         ("postgresql://postgres@db.internal/relivchats", ("db.internal", 5432)),
         ("postgresql://postgres:@/postgres?host=/srv/pg", "/srv/pg/.s.PGSQL.5432"),
         ("postgresql://postgres@:5433/x?host=/srv/pg", "/srv/pg/.s.PGSQL.5433"),
