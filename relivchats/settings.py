@@ -6,6 +6,7 @@ The README documents each variable. Nothing else in the code reads `os.environ`.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import SecretStr
@@ -15,12 +16,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_CONTENT_KEY = "0" * 64
 # Public development secret for sandbox webhooks (`simulate-payment`); refused in production.
 DEV_SANDBOX_WEBHOOK_SECRET = "whsec_relivchats_sandbox_development"  # noqa: S105 (public by design)
+# Public development secret for local HS256 tokens (`relivchats token`); refused in production.
+DEV_JWT_SECRET = "relivchats-local-development-secret"  # noqa: S105 (public by design)
+DEV_JWT_ISSUER = "relivchats-local"
+# The auditor claim of local runs when none is configured; never used in production, where the
+# auditor is whoever carries the claim the operator names (AUDITOR_CLAIM = AUDITOR_CLAIM_VALUE).
+DEV_AUDITOR_CLAIM = ("relivchats_local_auditor", "yes")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
-    environment: str = "development"  # development | test | production
+    # Unknown names are refused (a typo like "prod" must not silently mean development).
+    environment: Literal["development", "test", "production"] = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/relivchats"
     redis_url: str = "redis://127.0.0.1:6379/0"
     qdrant_url: str | None = None
@@ -43,13 +51,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # Identity
-    jwt_secret: SecretStr | None = SecretStr("relivchats-local-development-secret")
+    jwt_secret: SecretStr | None = SecretStr(DEV_JWT_SECRET)
     jwt_jwks_url: str | None = None
-    jwt_issuer: str = "relivchats-local"
+    jwt_issuer: str = DEV_JWT_ISSUER
     jwt_audience: str = "relivchats"
     jwt_leeway_s: int = 30
     jwks_cache_ttl_s: int = 300
     jwks_min_refresh_interval_s: float = 10.0
+    # The claim (name and value) that makes a token's bearer an auditor; see `auditor_claim_rule`.
+    auditor_claim: str | None = None
+    auditor_claim_value: str | None = None
 
     # Projector
     projector_batch_size: int = 500
@@ -82,6 +93,8 @@ class Settings(BaseSettings):
     payment_timeout_s: float = 10.0  # per provider HTTP call
     payment_max_retries: int = 2  # retries of 5xx, 429 and network errors per provider call
     sandbox_webhook_secret: SecretStr = SecretStr(DEV_SANDBOX_WEBHOOK_SECRET)
+    # Production refuses to start with a sandbox provider unless the operator says so here.
+    payments_sandbox_in_production: bool = False
 
     # Privacy: 32-byte AES-GCM master key, hex. Wraps per-user keys and encrypts chat content.
     content_key: SecretStr = SecretStr(DEV_CONTENT_KEY)
@@ -117,6 +130,38 @@ class Settings(BaseSettings):
     # Test and drills only: a JSON file {"fail": [insight types], "delay_s": N} read before each
     # generation, to fail chosen insight types or slow generation down. Never set in production.
     llm_faults_file: str | None = None
+    # Production without GEMINI_API_KEY refuses unlocks (503) rather than sell the offline
+    # writer's estimates, unless the operator opts in here.
+    offline_insights_in_production: bool = False
+
+    @property
+    def razorpay_is_real(self) -> bool:
+        """Razorpay's real API is used (else the sandbox stands in for it)."""
+        return bool(
+            self.razorpay_key_id and self.razorpay_key_secret and self.razorpay_webhook_secret
+        )
+
+    @property
+    def stripe_is_real(self) -> bool:
+        return bool(self.stripe_secret_key and self.stripe_webhook_secret)
+
+    @property
+    def auditor_claim_rule(self) -> tuple[str, str] | None:
+        """(claim, value) that marks an auditor: the configured pair; outside production, the
+        local one when none is configured; in production without one, nobody is an auditor."""
+        if self.auditor_claim and self.auditor_claim_value:
+            return self.auditor_claim, self.auditor_claim_value
+        return None if self.environment == "production" else DEV_AUDITOR_CLAIM
+
+    @property
+    def insights_on_sale(self) -> bool:
+        """Whether unlocks may charge coins: never for offline estimates in production unless
+        the operator opted in."""
+        return (
+            self.gemini_api_key is not None
+            or self.environment != "production"
+            or self.offline_insights_in_production
+        )
 
     @property
     def database_name(self) -> str:

@@ -28,29 +28,40 @@ class TokenInvalid(Exception):
 class Principal:
     subject: str
     user_id: UUID
-    roles: frozenset[str]
+    is_auditor: bool
     email: str | None
     name: str | None
 
-    @property
-    def is_auditor(self) -> bool:
-        return "auditor" in self.roles
+
+AuditorClaim = tuple[str, str]  # (claim name, value) the operator configured
 
 
-def principal_from(claims: dict[str, Any]) -> Principal:
+def principal_from(claims: dict[str, Any], auditor_claim: AuditorClaim | None) -> Principal:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise TokenInvalid("token has no subject")
-    roles = claims.get("roles") or claims.get("role") or []
-    if isinstance(roles, str):
-        roles = [roles]
     return Principal(
         subject=subject,
         user_id=user_id_for(subject),
-        roles=frozenset(str(role) for role in roles),
+        is_auditor=carries(claims, auditor_claim),
         email=claims.get("email") if isinstance(claims.get("email"), str) else None,
         name=claims.get("name") if isinstance(claims.get("name"), str) else None,
     )
+
+
+def carries(claims: dict[str, Any], wanted: AuditorClaim | None) -> bool:
+    """Whether the claim `wanted` names holds its value (or, for a list claim, contains it).
+
+    Only the operator's claim counts: a generic `roles` claim is something many identity
+    providers let any application or user set, so it never makes an auditor by itself.
+    """
+    if wanted is None:
+        return False
+    name, value = wanted
+    held = claims.get(name)
+    if isinstance(held, list):
+        return value in [str(item) for item in held]
+    return held is not None and str(held) == value
 
 
 class JwksCache:
@@ -140,6 +151,7 @@ class TokenVerifier:
         secret: str | None = None,
         jwks: JwksCache | None = None,
         leeway_s: int = 30,
+        auditor_claim: AuditorClaim | None = None,
     ):
         if not secret and not jwks:
             raise ValueError("configure JWT_JWKS_URL or JWT_SECRET")
@@ -148,6 +160,7 @@ class TokenVerifier:
         self.secret = secret
         self.jwks = jwks
         self.leeway_s = leeway_s
+        self.auditor_claim = auditor_claim
         self.verified = VerifiedTokens()
 
     async def verify(self, token: str) -> Principal:
@@ -165,7 +178,7 @@ class TokenVerifier:
         else:
             key, algorithms = self.secret, ["HS256"]
         claims = self._decode(token, key, algorithms)
-        principal = principal_from(claims)
+        principal = principal_from(claims, self.auditor_claim)
         self.verified.remember(token, kid, principal, expires_at=float(claims["exp"]))
         return principal
 
@@ -202,7 +215,7 @@ def mint_local_token(
     issuer: str,
     audience: str,
     ttl_s: int = 3600,
-    roles: list[str] | None = None,
+    extra_claims: dict[str, Any] | None = None,
     email: str | None = None,
 ) -> str:
     """An HS256 token for local runs and tests (`relivchats token --sub ID`)."""
@@ -215,8 +228,7 @@ def mint_local_token(
         "nbf": now,
         "exp": now + ttl_s,
     }
-    if roles:
-        claims["roles"] = roles
+    claims.update(extra_claims or {})
     if email:
         claims["email"] = email
     return jwt.encode(claims, secret, algorithm="HS256")

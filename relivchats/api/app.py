@@ -32,6 +32,7 @@ from relivchats.api.routes import (
 )
 from relivchats.commands.ingest import IngestPool
 from relivchats.commands.payments import RecordedReceipts
+from relivchats.production import refuse_unsafe_production
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings
 
@@ -60,6 +61,7 @@ def build_token_verifier(settings: Settings) -> TokenVerifier:
         secret=None if jwks else secret,
         jwks=jwks,
         leeway_s=settings.jwt_leeway_s,
+        auditor_claim=settings.auditor_claim_rule,
     )
 
 
@@ -98,6 +100,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    refuse_unsafe_production(settings)  # also when served without the CLI (`uvicorn --factory`)
     app = FastAPI(
         title="RelivChats",
         version=__version__,

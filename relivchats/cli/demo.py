@@ -21,6 +21,7 @@ import httpx
 from relivchats.adapters.identity import mint_local_token
 from relivchats.adapters.payments import EventKind
 from relivchats.adapters.payments.signing import SimulatedPayment, signed_webhook
+from relivchats.cli.tokens import role_claims
 from relivchats.settings import Settings, get_settings
 
 SAMPLE_CHAT = "asha_and_rahul.txt"
@@ -42,6 +43,9 @@ def register(subcommands: Any) -> None:
 
 def run_demo(arguments: argparse.Namespace) -> int:
     settings = get_settings()
+    if settings.environment == "production":
+        print("the demo signs in with local HS256 tokens: refused in production", file=sys.stderr)
+        return 1
     api = arguments.api or f"http://{settings.api_host}:{settings.api_port}"
     try:
         with httpx.Client(base_url=api, timeout=30) as http:
@@ -83,7 +87,7 @@ class Journey:
             self.subject if roles is None else f"{self.subject}-auditor",
             issuer=self.settings.jwt_issuer,
             audience=self.settings.jwt_audience,
-            roles=roles,
+            extra_claims=role_claims(self.settings, roles or []),
         )
 
     def _call(self, method: str, path: str, **options: Any) -> Any:

@@ -16,7 +16,10 @@ from relivchats.commands.credits import purchase_coins, reserve_coins
 from relivchats.domain.credits import CoinsReserved, account_id_for
 from relivchats.domain.errors import DomainError
 from relivchats.domain.packages import active_packages
+from relivchats.settings import DEV_AUDITOR_CLAIM
 from tests.helpers import auth
+
+AUDITOR_CLAIMS = dict([DEV_AUDITOR_CLAIM])  # the test settings configure no auditor claim
 
 
 async def registered(client: Any, token: str) -> tuple[uuid.UUID, dict[str, str], int]:
@@ -122,7 +125,7 @@ async def test_auditor_reads_the_ledger_in_order_and_verifies_it(
 ):
     user_id, _, _ = await registered(client, token_for(subject))
     change = await app.state.event_store.command(purchase_coins, user_id, uuid.uuid4(), 850)
-    auditor = auth(token_for(f"auditor-{uuid.uuid4()}", roles=["auditor"]))
+    auditor = auth(token_for(f"auditor-{uuid.uuid4()}", extra_claims=AUDITOR_CLAIMS))
 
     ledger = await client.get(
         f"/api/audit/users/{user_id}/ledger?min_position={change.position}", headers=auditor
@@ -143,7 +146,7 @@ async def test_verify_reports_a_read_model_that_disagrees_with_the_events(
     client, projector, token_for, subject, database_url
 ):
     user_id, _, position = await registered(client, token_for(subject))
-    auditor = auth(token_for(f"auditor-{uuid.uuid4()}", roles=["auditor"]))
+    auditor = auth(token_for(f"auditor-{uuid.uuid4()}", extra_claims=AUDITOR_CLAIMS))
     await client.get(f"/api/audit/users/{user_id}/ledger?min_position={position}", headers=auditor)
     conn = await asyncpg.connect(database_url)
     try:
@@ -179,7 +182,7 @@ async def test_audit_routes_answer_404_to_anyone_but_an_auditor(
 
 @pytest.mark.parametrize("path", ["ledger", "verify"])
 async def test_audit_of_a_user_without_a_ledger_is_404(client, token_for, path):
-    auditor = auth(token_for(f"auditor-{uuid.uuid4()}", roles=["auditor"]))
+    auditor = auth(token_for(f"auditor-{uuid.uuid4()}", extra_claims=AUDITOR_CLAIMS))
     response = await client.get(f"/api/audit/users/{uuid.uuid4()}/{path}", headers=auditor)
     assert response.status_code == 404
 

@@ -3,7 +3,9 @@
 It speaks `models/{model}:generateContent`, `:embedContent` and `:batchEmbedContents` on
 127.0.0.1 (random port). Tests script the replies in order: a JSON answer with usage metadata, an
 error status, or a stall longer than the client's timeout. Unscripted generate calls answer a
-plain text reply; embed calls always answer deterministic vectors derived from the text.
+plain text reply, or, with `answer_schemas=True`, the smallest JSON document valid under the
+request's `responseJsonSchema` (so a whole platform can generate insights through it); embed calls
+always answer deterministic vectors derived from the text.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ class Received:
 
 
 class GeminiServer:
-    def __init__(self) -> None:
+    def __init__(self, *, answer_schemas: bool = False) -> None:
+        self.answer_schemas = answer_schemas
         self.received: list[Received] = []
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -89,7 +92,30 @@ class GeminiServer:
                 return Reply(body={"embeddings": [_embed(r) for r in body["requests"]]})
             if path.endswith(":embedContent"):
                 return Reply(body={"embedding": _embed(body)})
-            return self._script.popleft() if self._script else Reply(body=generate_body("ok"))
+            if self._script:
+                return self._script.popleft()
+            schema = body.get("generationConfig", {}).get("responseJsonSchema")
+            if self.answer_schemas and schema:
+                return Reply(body=generate_body(json.dumps(instance_of(schema))))
+            return Reply(body=generate_body("ok"))
+
+
+def instance_of(schema: dict[str, Any]) -> Any:
+    """A small document valid under `schema` (the subset of JSON Schema the catalogue uses)."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return {name: instance_of(properties[name]) for name in schema.get("required", [])}
+    if kind == "array":
+        return [instance_of(schema["items"]) for _ in range(max(1, schema.get("minItems", 0)))]
+    if kind in ("number", "integer"):
+        low, high = schema.get("minimum", 0), schema.get("maximum", 10)
+        return (low + high) // 2 if kind == "integer" else (low + high) / 2
+    if kind == "boolean":
+        return True
+    return "x" * max(1, schema.get("minLength", 1))
 
 
 def generate_body(

@@ -9,7 +9,7 @@ import pytest
 
 from relivchats.adapters.chat_content import message_context, statistics_context
 from relivchats.adapters.crypto import ContentCipher, ContentKeyInvalid, ContentTampered
-from relivchats.settings import DEV_CONTENT_KEY, Settings
+from relivchats.settings import Settings
 
 CIPHER = ContentCipher(os.urandom(32))
 CHAT = uuid.uuid4()
@@ -50,12 +50,6 @@ def test_every_value_gets_its_own_nonce_and_no_plaintext_shows() -> None:
 def test_upload_digests_are_keyed() -> None:
     assert CIPHER.digest(b"file") == CIPHER.digest(b"file")
     assert CIPHER.digest(b"file") != ContentCipher(os.urandom(32)).digest(b"file")
-
-
-def test_production_refuses_the_development_key() -> None:
-    with pytest.raises(ContentKeyInvalid):
-        ContentCipher.from_settings(Settings(environment="production", content_key=DEV_CONTENT_KEY))
-    ContentCipher.from_settings(Settings(environment="production", content_key="ab" * 32))
 
 
 @pytest.mark.parametrize("key", ["zz" * 32, "ab" * 16, ""])

@@ -1,4 +1,8 @@
-"""Which payment providers a process uses: the real API where keys are set, else the sandbox."""
+"""Which payment providers a process uses: the real API where keys are set, else the sandbox.
+
+Production refuses to start with a sandbox unless the operator opted in, and never with the
+public development webhook secret (relivchats/production.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from relivchats.adapters.payments.base import PaymentProvider
 from relivchats.adapters.payments.razorpay import RazorpayProvider
 from relivchats.adapters.payments.sandbox import SandboxProvider
 from relivchats.adapters.payments.stripe import StripeProvider
-from relivchats.settings import DEV_SANDBOX_WEBHOOK_SECRET, Settings
+from relivchats.settings import Settings
 
 
 def build_providers(settings: Settings) -> dict[str, PaymentProvider]:
@@ -24,7 +28,7 @@ def _razorpay(settings: Settings) -> RazorpayProvider | None:
         settings.razorpay_key_secret,
         settings.razorpay_webhook_secret,
     )
-    if not (key_id and secret and webhook):
+    if not (settings.razorpay_is_real and key_id and secret and webhook):
         return None
     return RazorpayProvider(
         key_id=key_id,
@@ -38,7 +42,7 @@ def _razorpay(settings: Settings) -> RazorpayProvider | None:
 
 def _stripe(settings: Settings) -> StripeProvider | None:
     secret, webhook = settings.stripe_secret_key, settings.stripe_webhook_secret
-    if not (secret and webhook):
+    if not (settings.stripe_is_real and secret and webhook):
         return None
     return StripeProvider(
         secret_key=secret.get_secret_value(),
@@ -50,11 +54,6 @@ def _stripe(settings: Settings) -> StripeProvider | None:
 
 
 def _sandbox(name: str, settings: Settings) -> SandboxProvider:
-    secret = settings.sandbox_webhook_secret.get_secret_value()
-    if settings.environment == "production" and secret == DEV_SANDBOX_WEBHOOK_SECRET:
-        # Anyone can sign with the public development secret and mint coins.
-        raise ValueError(
-            f"{name} has no keys and SANDBOX_WEBHOOK_SECRET is the public development default:"
-            " refusing to run the sandbox in production"
-        )
-    return SandboxProvider(name=name, webhook_secret=secret)
+    return SandboxProvider(
+        name=name, webhook_secret=settings.sandbox_webhook_secret.get_secret_value()
+    )

@@ -1,7 +1,9 @@
 """`/api/insights`: unlock a category of a chat, follow the job, read the insights, retry.
 
 Unlock and retry are commands (commands/insights.py) that open a job and reserve its coins in
-one save; the workers take it from the event log. Reads come from the insights read model; an
+one save; the workers take it from the event log. Both are refused (503, nothing reserved) in a
+production deployment without Gemini, unless the operator opted in to sell the offline writer's
+estimates (`Settings.insights_on_sale`). Reads come from the insights read model; an
 insight's content is opened from its sealed row only for the chat's owner.
 """
 
@@ -42,11 +44,26 @@ router = APIRouter(prefix="/api/insights", tags=["insights"])
 READ = [Depends(wait_for_min_position)]
 
 
+async def _on_sale(_: CurrentUser, settings: AppSettings) -> None:
+    if not settings.insights_on_sale:
+        raise ApiError(
+            503,
+            "insights cannot be unlocked right now: no language model is configured",
+            code="insights_unavailable",
+        )
+
+
+ON_SALE = Depends(_on_sale)
+
+
 @router.post(
     "/unlock",
     response_model=JobOpened,
     status_code=201,
-    dependencies=[Depends(rate_limited("unlock", lambda settings: settings.rate_limit_unlock))],
+    dependencies=[
+        ON_SALE,
+        Depends(rate_limited("unlock", lambda settings: settings.rate_limit_unlock)),
+    ],
 )
 async def unlock(
     body: UnlockRequest,
@@ -69,7 +86,9 @@ async def unlock(
     return job_opened(opened, settings)
 
 
-@router.post("/jobs/{job_id}/retry", response_model=JobOpened, status_code=201)
+@router.post(
+    "/jobs/{job_id}/retry", response_model=JobOpened, status_code=201, dependencies=[ON_SALE]
+)
 async def retry(
     job_id: UUID, user: CurrentUser, store: Store, settings: AppSettings, response: Response
 ) -> JobOpened:
