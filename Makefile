@@ -2,8 +2,12 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
+# What `make test` runs pytest on (CI's second step narrows it; see .ci/run).
+TESTS ?= tests
+# pytest runs under `tests.services`, which provides PostgreSQL and Redis: see README, Tests.
+WITH_SERVICES := $(BIN)/python -m tests.services
 
-.PHONY: install run test lint typecheck unit services bench demo clean
+.PHONY: install run test lint typecheck unit bench demo clean
 
 $(BIN)/relivchats: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,9 +23,6 @@ run: install
 demo: install  # against a running `make run`
 	$(BIN)/relivchats demo
 
-services:
-	scripts/ensure-services.sh
-
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -29,15 +30,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy relivchats
 
-test: install services lint typecheck
-	$(BIN)/pytest --cov --cov-report=term:skip-covered tests
+test: install lint typecheck
+	$(WITH_SERVICES) $(BIN)/pytest --cov --cov-report=term:skip-covered $(TESTS)
 
 unit: install
 	$(BIN)/pytest tests/unit
 
-bench: install services
+bench: install
 	command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
-	$(BIN)/python -m bench
+	$(WITH_SERVICES) $(BIN)/python -m bench
 
 clean:
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache .coverage

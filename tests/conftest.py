@@ -1,8 +1,9 @@
 """Shared fixtures: a throw-away PostgreSQL database per test session, the app, the projector.
 
-Integration and e2e tests run against the real PostgreSQL and Redis on 127.0.0.1 (`make test`
-starts them when absent). Each session creates its own database and drops it at the end. Tests
-isolate themselves by using fresh ids (new subjects, new orders), never by truncating tables.
+Integration and e2e tests run against a real PostgreSQL and Redis: those `tests/services.py`
+names (`make test` provides them: local, started, or embedded). Each session creates its own
+database and drops it at the end. Tests isolate themselves by using fresh ids (new subjects, new
+orders), never by truncating tables.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
 from relivchats.schema import temporary_database
 from relivchats.settings import Settings
+from tests.services import POSTGRES_URL, REDIS_URL
 
-POSTGRES_ROOT = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256"
 
 
 def throwaway_database() -> contextlib.AbstractContextManager[str]:
-    return temporary_database(POSTGRES_ROOT, f"relivchats_test_{os.getpid()}")
+    return temporary_database(POSTGRES_URL, f"relivchats_test_{os.getpid()}")
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +50,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
-        redis_url="redis://127.0.0.1:6379/15",
+        redis_url=REDIS_URL,
         jwt_secret=TEST_SECRET,
         jwt_jwks_url=None,
         log_level="WARNING",

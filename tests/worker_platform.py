@@ -1,6 +1,6 @@
 """The platform as the insight tests need it: real Celery worker processes (an indexer and a
-generation worker) on a private database and a private broker namespace in Redis db 15, with
-the API and the projector (read models + dispatcher) running in the test's event loop."""
+generation worker) on a private database and a private broker namespace in the tests' Redis,
+with the API and the projector (read models + dispatcher) running in the test's event loop."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from relivchats.settings import Settings
 from relivchats.workers.app import create_celery
 from tests.conftest import TEST_SECRET
 from tests.helpers import eventually
+from tests.services import REDIS_URL
 
 TERMINAL = ("captured", "released", "expired")
 
@@ -34,7 +35,7 @@ def platform_settings(database_url: str, folder: Path, **overrides: Any) -> Sett
     return Settings(
         environment="test",
         database_url=database_url,
-        redis_url="redis://127.0.0.1:6379/15",
+        redis_url=REDIS_URL,
         celery_key_prefix=f"test-{uuid.uuid4().hex}:",
         jwt_secret=TEST_SECRET,
         jwt_jwks_url=None,

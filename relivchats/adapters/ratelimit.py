@@ -1,11 +1,13 @@
 """Rate limits in Redis: fixed windows, one round trip per check, shared by every API process.
 
 A rule reads like the settings that hold it: "20/hour", or several at once: "10/hour,3/minute".
-Each window of each rule is one Redis counter, `INCR`ed and given its expiry in the same
-MULTI/EXEC; a request over any rule is refused with the seconds until that window ends. A fixed
-window lets a burst of up to twice the limit straddle a window boundary, which is acceptable for
-abuse limits and costs one key per (rule, subject) instead of a sorted set of timestamps.
-Keys hold the limit's name and the subject (a user id or a client address), never request data.
+Each window of each rule is one Redis counter, created with its expiry (`SET NX EX`: unlike
+`EXPIRE NX`, the Redis 6.2 that embedded runs ship has it) and `INCR`ed in the same MULTI/EXEC,
+which keeps the expiry; a request over any rule is refused with the seconds until that window
+ends. A fixed window lets a burst of up to twice the limit straddle a window boundary, which is
+acceptable for abuse limits and costs one key per (rule, subject) instead of a sorted set of
+timestamps. Keys hold the limit's name and the subject (a user id or a client address), never
+request data.
 """
 
 from __future__ import annotations
@@ -52,12 +54,12 @@ class RateLimiter:
         keys = [f"{KEY_PREFIX}:{name}:{window.seconds}:{subject}" for window in windows]
         async with self._redis.pipeline(transaction=True) as pipe:
             for key, window in zip(keys, windows, strict=True):
+                pipe.set(key, 0, ex=window.seconds, nx=True)
                 pipe.incr(key)
-                pipe.expire(key, window.seconds, nx=True)
                 pipe.ttl(key)
             replies = await pipe.execute()
         verdicts = [
-            self._verdict(window, count=replies[3 * i], ttl=replies[3 * i + 2])
+            self._verdict(window, count=replies[3 * i + 1], ttl=replies[3 * i + 2])
             for i, window in enumerate(windows)
         ]
         refused = [verdict for verdict in verdicts if not verdict.allowed]

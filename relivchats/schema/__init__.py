@@ -82,8 +82,12 @@ def drop_database(database_url: str) -> None:
 
 @contextlib.contextmanager
 def temporary_database(server_url: str, prefix: str) -> Iterator[str]:
-    """A fresh, migrated database on `server_url` for tests and benchmarks, dropped afterwards."""
-    url = f"{server_url}/{prefix}_{uuid.uuid4().hex[:10]}"
+    """A fresh, migrated database on `server_url` for tests and benchmarks, dropped afterwards.
+
+    `server_url` may name a database, which is replaced, and a Unix socket in `?host=`, which stays.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
     create_database(url)
     migrate(url)
     try:

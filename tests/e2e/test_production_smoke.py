@@ -31,6 +31,7 @@ from tests.fakes.gemini_server import GeminiServer
 from tests.fakes.jwks_server import JwksServer, SigningKey
 from tests.fakes.razorpay_server import FakeRazorpay
 from tests.fakes.stripe_server import FakeStripe
+from tests.services import REDIS_URL
 from tests.worker_platform import TERMINAL
 
 PROCESSES = {
@@ -93,7 +94,7 @@ def production_env(database_url: str, folder: Path, port: int, fakes: dict[str, 
         **inherited,
         "ENVIRONMENT": "production",
         "DATABASE_URL": database_url,
-        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "REDIS_URL": REDIS_URL,
         "CELERY_KEY_PREFIX": f"smoke-{uuid.uuid4().hex}:",
         "DATA_DIR": str(folder / "data"),
         "API_HOST": "127.0.0.1",

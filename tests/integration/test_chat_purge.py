@@ -24,6 +24,7 @@ from relivchats.workers.app import PURGE_TASK, create_celery
 from relivchats.workers.maintenance import purge_content
 from tests.chat_uploads import small_export
 from tests.helpers import eventually
+from tests.services import REDIS_URL
 from tests.worker_platform import start_maintenance_worker
 
 NO_GRACE = timedelta(0)
@@ -143,7 +144,7 @@ async def test_a_deleted_chat_the_read_model_has_not_queued_is_still_purged(priv
 async def test_a_celery_worker_purges_a_deleted_chat(private_database_url, tmp_path):
     settings = Settings(
         database_url=private_database_url,
-        redis_url="redis://127.0.0.1:6379/15",
+        redis_url=REDIS_URL,
         celery_key_prefix=f"test-{uuid.uuid4().hex}:",
     )
     store = EventStore(settings)

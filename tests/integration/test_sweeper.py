@@ -23,6 +23,7 @@ from relivchats.settings import Settings
 from relivchats.workers.app import SWEEP_TASK, create_celery
 from relivchats.workers.sweeper import sweep
 from tests.helpers import eventually
+from tests.services import REDIS_URL
 from tests.worker_platform import start_maintenance_worker
 
 AN_HOUR_AGO = timedelta(hours=-1)
@@ -136,7 +137,7 @@ def sweeps_succeeded(log_file: Path) -> int:
 async def test_a_celery_worker_sweeps_an_expired_reservation_once(private_database_url, tmp_path):
     settings = Settings(
         database_url=private_database_url,
-        redis_url="redis://127.0.0.1:6379/15",
+        redis_url=REDIS_URL,
         celery_key_prefix=f"test-{uuid.uuid4().hex}:",
     )
     store = EventStore(settings)

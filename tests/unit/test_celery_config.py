@@ -42,7 +42,7 @@ def test_a_key_prefix_namespaces_every_broker_key():
 @pytest.mark.parametrize(
     ("redis_url", "expected"),
     [
-        ("redis://127.0.0.1:6379/15", "redis://127.0.0.1:6379/15"),
+        ("redis://cache.internal:6379/15", "redis://cache.internal:6379/15"),
         ("unix:///srv/data/redis.sock?db=2", "redis+socket:///srv/data/redis.sock?virtual_host=2"),
     ],
 )
