@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Awaitable, Callable
 
@@ -18,3 +19,10 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0)
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached within {within} s")
         await asyncio.sleep(0.05)
+
+
+def free_port() -> int:
+    """A TCP port on the loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,9 @@ from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings
 from tests.chat_uploads import small_export
 from tests.conftest import TEST_SECRET
+from tests.helpers import free_port
 from tests.payment_flows import delivery
+from tests.services import REDIS_URL
 
 pytestmark = pytest.mark.slow
 
@@ -67,18 +68,12 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "422",
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def fuzzed_settings(private_database_url: str) -> Settings:
     return Settings(
         environment="test",
         database_url=private_database_url,
-        redis_url="redis://127.0.0.1:6379/15",
+        redis_url=REDIS_URL,
         jwt_secret=TEST_SECRET,
         jwt_jwks_url=None,
         log_level="ERROR",

@@ -31,6 +31,7 @@ from tests.fakes.gemini_server import GeminiServer
 from tests.fakes.jwks_server import JwksServer, SigningKey
 from tests.fakes.razorpay_server import FakeRazorpay
 from tests.fakes.stripe_server import FakeStripe
+from tests.helpers import free_port
 from tests.services import REDIS_URL
 from tests.worker_platform import TERMINAL
 
@@ -66,13 +67,6 @@ class Deployment:
 
     def headers(self, subject: str, **claims: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(subject, **claims)}"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def generated_secrets() -> dict[str, str]:
