@@ -35,6 +35,16 @@ class ReadConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+def _discard(conn: asyncpg.Connection) -> None:
+    """Close a connection that failed, so the pool opens a fresh one instead of lending it out.
+
+    asyncpg may already have taken it back (a connection the server closed is released by the
+    pool itself), and then there is nothing left to close.
+    """
+    with contextlib.suppress(asyncpg.InterfaceError):
+        conn.terminate()
+
+
 class ReadPool:
     """An asyncpg pool that counts who is waiting for a connection and who holds one."""
 
@@ -89,6 +99,7 @@ class ReadPool:
             yield conn
         except Exception as error:
             if is_read_failure(error):
+                _discard(conn)
                 raise StorageUnavailable("read", error) from error
             raise
         finally:
@@ -99,6 +110,10 @@ class ReadPool:
         conn = await self._acquire(ACQUIRE_TIMEOUT_S)
         try:
             return await getattr(conn, method)(query, *args)
+        except Exception as error:
+            if is_read_failure(error):
+                _discard(conn)
+            raise
         finally:
             await self._release(conn)
 

@@ -43,6 +43,9 @@ READ_RETRYABLE: tuple[type[BaseException], ...] = (
     asyncpg.CrashShutdownError,  # 57P02
     asyncpg.TooManyConnectionsError,  # 53300
     asyncpg.TransactionRollbackError,  # class 40: serialization failure, deadlock
+    # A connection the server closed during a shutdown leaves asyncpg's protocol in a state
+    # it refuses ("cannot switch to state 12"): seen on every restart under load.
+    asyncpg.InternalClientError,
 )
 # Not tried again. TimeoutError is an OSError, so it is told apart before the retryable ones.
 READ_NOT_RETRIED: tuple[type[BaseException], ...] = (
