@@ -138,7 +138,7 @@ async def _provider_error(_: Request, error: Exception) -> JSONResponse:
 
 async def _storage_unavailable(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StorageUnavailable)
-    log.warning("storage unavailable", extra={"operation": error.operation, "error": str(error)})
+    log.warning("%s", error, extra={"operation": error.operation})
     return unavailable_response(
         "storage_unavailable", "the database is unavailable just now; please try again"
     )

@@ -35,6 +35,7 @@ import pytest
 
 from relivchats.adapters.identity import mint_local_token
 from relivchats.adapters.payments import EventKind
+from relivchats.domain.credits import ReservationReleased
 from relivchats.domain.webhooks import receipt_id_for
 from relivchats.projections.rebuild import differences
 from relivchats.projections.registry import all_projections
@@ -281,6 +282,18 @@ async def caught_up(database_url: str) -> bool:
     )
 
 
+async def released_by_the_worker(database_url: str) -> int:
+    """Reservations the worker's sweeps released (the journeys' unlocks expire within seconds)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM relivchats_events WHERE topic = $1", ReservationReleased.TOPIC
+        )
+        return count
+    finally:
+        await conn.close()
+
+
 async def missing_writes(database_url: str, acknowledged: list[tuple[str, uuid.UUID]]) -> list:
     conn = await asyncpg.connect(database_url)
     try:
@@ -389,6 +402,7 @@ async def test_postgres_restarted_twice_under_load_answers_503_not_500_and_loses
         assert all(a.seconds <= DEADLINE_S + SLACK_S for a in load.answers), report(load)
         assert len(load.acknowledged) >= 2 * JOURNEYS, report(load)
         assert await missing_writes(database_url, load.acknowledged) == []
+        assert await released_by_the_worker(database_url) > 0
         for projection in all_projections():
             changed = await differences(database_url, projection)
             assert set(changed.values()) == {0}, (projection.name, changed)
