@@ -7,8 +7,8 @@ at a port where no server listens or has no connection to spare.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -30,6 +30,7 @@ from relivchats.domain.users import UserRegistered
 from relivchats.settings import Settings
 from tests.helpers import auth
 from tests.payment_flows import deliver, delivery
+from tests.throwaway_postgres import free_port
 
 
 def retries(operation: str) -> float:
@@ -96,6 +97,7 @@ async def test_write_while_the_events_table_is_locked_answers_503_then_succeeds(
 
         scraped = (await client.get("/metrics")).text
         assert 'relivchats_storage_retries_total{operation="append"}' in scraped
+        assert "relivchats_version_conflict_retries_total" in scraped
 
 
 async def test_webhook_while_the_events_table_is_locked_answers_503_so_the_provider_redelivers(
@@ -149,12 +151,6 @@ async def test_a_read_past_the_statement_timeout_answers_503(
     assert_unavailable(refused, "storage_unavailable")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_reads_from_a_server_that_refuses_connections_are_tried_again_then_refused():
     dead = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
     pool = await ReadPool.open(dead, min_size=0, max_size=2, statement_timeout_ms=1000)
@@ -201,3 +197,23 @@ def test_version_conflicts_are_retried_command_max_attempts_times_and_counted(se
         store.close()
     assert refused.value.details["attempts"] == 3
     assert conflict_retries() - before == 3
+
+
+async def test_an_append_past_the_statement_timeout_is_retried_then_storage_unavailable(
+    settings, database_url
+):
+    store = EventStore(
+        settings.model_copy(
+            update={"eventstore_statement_timeout_ms": 300, "eventstore_lock_timeout_s": 5}
+        )
+    )
+    before = retries("append")
+    try:
+        async with table_locked(database_url, "relivchats_events", "EXCLUSIVE"):
+            with pytest.raises(StorageUnavailable):
+                await asyncio.to_thread(
+                    store.append, UserRegistered(**next_event_fields(uuid.uuid4(), 0))
+                )
+    finally:
+        store.close()
+    assert retries("append") - before == INSERT_ATTEMPTS - 1
