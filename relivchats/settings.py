@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from relivchats.adapters.ratelimit import parse_rule
@@ -171,6 +171,21 @@ class Settings(BaseSettings):
     def _rate_limit_parses(cls, rule: str) -> str:
         parse_rule(rule)  # a typo must stop start-up, not fail every limited request with a 500
         return rule
+
+    # Deadlines (README "Storage trouble, deadlines and 503"). Past its deadline a request is
+    # answered 503 with Retry-After. It must exceed every wait a request may legitimately make
+    # (MIN_POSITION_TIMEOUT_S, a provider call, the event store's lock timeout and retries),
+    # and in production stay under the load balancer's timeout, so callers see our 503.
+    request_deadline_s: float = 20.0
+    upload_deadline_s: float = 180.0  # POST /api/chats/upload: parsing a 25 MB export
+
+    @model_validator(mode="after")
+    def _deadlines_outlast_waits(self) -> Settings:
+        if min(self.request_deadline_s, self.upload_deadline_s) <= self.min_position_timeout_s:
+            raise ValueError(
+                "REQUEST_DEADLINE_S and UPLOAD_DEADLINE_S must exceed MIN_POSITION_TIMEOUT_S"
+            )
+        return self
 
     @property
     def database_name(self) -> str:

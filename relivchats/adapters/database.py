@@ -1,4 +1,9 @@
-"""The API's asyncpg pool for reads, with the numbers `/health/db-pool` and `/metrics` report."""
+"""The API's asyncpg pool for reads, with the numbers `/health/db-pool` and `/metrics` report.
+
+Storage trouble leaves this module as `StorageUnavailable` (adapters/storage.py). Reads are
+idempotent, so a connection refused or broken by a restart is tried again on a fresh one
+(`READ_ATTEMPTS`, with backoff); a timeout or an exhausted pool is not, it already took its time.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,13 @@ from typing import Any
 
 import asyncpg
 
+from relivchats.adapters.storage import StorageUnavailable, is_read_failure, retrying
+
 ACQUIRE_TIMEOUT_S = 5.0
+# A restart refuses connections for about a second: three tries, ~0.05 + 0.1 s apart, cover a
+# dropped connection without holding a request long while the server is really down.
+READ_ATTEMPTS = 3
+READ_BACKOFF_S = 0.05
 
 
 class ReadConnection(asyncpg.Connection):  # type: ignore[misc]
@@ -22,6 +33,16 @@ class ReadConnection(asyncpg.Connection):  # type: ignore[misc]
 
     def get_reset_query(self) -> str:
         return ""
+
+
+def _discard(conn: asyncpg.Connection) -> None:
+    """Close a connection that failed, so the pool opens a fresh one instead of lending it out.
+
+    asyncpg may already have taken it back (a connection the server closed is released by the
+    pool itself), and then there is nothing left to close.
+    """
+    with contextlib.suppress(asyncpg.InterfaceError):
+        conn.terminate()
 
 
 class ReadPool:
@@ -67,33 +88,52 @@ class ReadPool:
     async def connection(
         self, acquire_timeout: float = ACQUIRE_TIMEOUT_S
     ) -> AsyncIterator[asyncpg.Connection]:
-        conn = await self._acquire(acquire_timeout)
+        """A pooled connection for several statements; only getting it is tried again."""
+        conn = await retrying(
+            "read",
+            lambda: self._acquire(acquire_timeout),
+            attempts=READ_ATTEMPTS,
+            base_s=READ_BACKOFF_S,
+        )
         try:
             yield conn
+        except Exception as error:
+            if is_read_failure(error):
+                _discard(conn)
+                raise StorageUnavailable("read", error) from error
+            raise
         finally:
             await self._release(conn)
 
-    # The one-statement helpers skip the context-manager machinery: they serve the hottest reads.
-    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+    async def _once(self, method: str, query: str, args: tuple[Any, ...]) -> Any:
+        # Skips the context-manager machinery: the one-statement helpers serve the hottest reads.
         conn = await self._acquire(ACQUIRE_TIMEOUT_S)
         try:
-            return list(await conn.fetch(query, *args))
+            return await getattr(conn, method)(query, *args)
+        except Exception as error:
+            if is_read_failure(error):
+                _discard(conn)
+            raise
         finally:
             await self._release(conn)
+
+    async def _statement(self, method: str, query: str, args: tuple[Any, ...]) -> Any:
+        return await retrying(
+            "read",
+            lambda: self._once(method, query, args),
+            attempts=READ_ATTEMPTS,
+            base_s=READ_BACKOFF_S,
+        )
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        return list(await self._statement("fetch", query, args))
 
     async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
-        conn = await self._acquire(ACQUIRE_TIMEOUT_S)
-        try:
-            return await conn.fetchrow(query, *args)
-        finally:
-            await self._release(conn)
+        row: asyncpg.Record | None = await self._statement("fetchrow", query, args)
+        return row
 
     async def fetchval(self, query: str, *args: Any) -> Any:
-        conn = await self._acquire(ACQUIRE_TIMEOUT_S)
-        try:
-            return await conn.fetchval(query, *args)
-        finally:
-            await self._release(conn)
+        return await self._statement("fetchval", query, args)
 
     def stats(self) -> dict[str, float]:
         size = self.pool.get_size()

@@ -4,14 +4,17 @@ Facts that shape this module (architecture.md section 2):
 - one application, pinned name "RelivChats" -> one table `relivchats_events`, one global order;
 - `CREATE_TABLE=no`: our migrations own the schema;
 - every save takes an EXCLUSIVE table lock, so ids become visible in commit order;
-- the library is synchronous: the API reaches it through a bounded thread pool.
+- the library is synchronous: the API reaches it through a bounded thread pool;
+- storage trouble leaves it as `StorageUnavailable` (adapters/storage.py), a version conflict
+  as `VersionConflict`: callers never see the library's or psycopg's exception classes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from uuid import UUID
@@ -25,10 +28,9 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.utils import retry
-from psycopg import InterfaceError, OperationalError
 
 import relivchats.domain  # noqa: F401  (imports every event class, registering its topic)
+from relivchats.adapters.storage import EVENT_STORE_TRANSIENT, StorageUnavailable, retrying_sync
 from relivchats.domain.events import Event
 from relivchats.settings import Settings
 
@@ -51,9 +53,20 @@ class StableTopicMapper(Mapper[UUID]):
 
 
 class BoundedRetryRecorder(PostgresApplicationRecorder):
-    insert_events = retry(
-        (InterfaceError, OperationalError), max_attempts=INSERT_ATTEMPTS, wait=0.2
-    )(PostgresApplicationRecorder.insert_events.__wrapped__)
+    """The library's insert with our bounded, counted retry instead of its ten silent ones.
+
+    A retried insert whose first try did commit (the connection broke after the commit) meets
+    its own rows as a version conflict, so the command reloads and finds its work done.
+    """
+
+    def insert_events(self, stored_events: Any, **kwargs: Any) -> Any:
+        insert = PostgresApplicationRecorder.insert_events.__wrapped__  # without its retry
+        return retrying_sync(
+            "append",
+            lambda: insert(self, stored_events, **kwargs),
+            attempts=INSERT_ATTEMPTS,
+            base_s=0.2,
+        )
 
 
 def build_transcoder() -> JSONTranscoder:
@@ -81,12 +94,14 @@ class EventStore:
         env = settings.eventstore_env()
         env["APPLICATION_RECORDER_TOPIC"] = f"{__name__}:BoundedRetryRecorder"
         self._app = RelivChatsApplication(env=env)
+        self.command_max_attempts = settings.command_max_attempts
         pool = self._app.recorder.datastore.pool  # type: ignore[attr-defined]
         pool.kwargs["options"] = f"-c statement_timeout={settings.eventstore_statement_timeout_ms}"
 
     def load(self, aggregate_id: UUID, after: int | None = None) -> list[Event]:
         """The aggregate's events in version order; with `after`, only those past that version."""
-        return list(self._app.events.get(aggregate_id, gt=after))  # type: ignore[arg-type]
+        with storage_failures("load"):
+            return list(self._app.events.get(aggregate_id, gt=after))  # type: ignore[arg-type]
 
     def append(self, *events: Event) -> int:
         """Append all events in one transaction; returns the log position of the last one.
@@ -95,11 +110,13 @@ class EventStore:
         """
         if not events:
             raise ValueError("nothing to append")
-        recordings = self._app.save(*events)
+        with storage_failures("append"):
+            recordings = self._app.save(*events)
         return max(recording.notification.id for recording in recordings)
 
     def head(self) -> int:
-        return self._app.recorder.max_notification_id() or 0
+        with storage_failures("head"):
+            return self._app.recorder.max_notification_id() or 0
 
     def close(self) -> None:
         self._app.close()
@@ -118,6 +135,15 @@ async def first_event_position(conn: asyncpg.Connection, aggregate_id: UUID) -> 
         aggregate_id,
     )
     return position
+
+
+@contextlib.contextmanager
+def storage_failures(operation: str) -> Iterator[None]:
+    """The library's connection, timeout and lock failures, once its retries gave up."""
+    try:
+        yield
+    except EVENT_STORE_TRANSIENT as error:
+        raise StorageUnavailable(operation, error) from error
 
 
 class AsyncEventStore:

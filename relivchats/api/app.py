@@ -112,5 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware,
+        deadline_s=settings.request_deadline_s,
+        longer_deadlines={"/api/chats/upload": settings.upload_deadline_s},
+    )
     return app

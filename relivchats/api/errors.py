@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relivchats.adapters import payments
+from relivchats.adapters.storage import StorageUnavailable
 from relivchats.api.methods import allowed_methods
 from relivchats.domain import errors as domain
 from relivchats.domain import uploads
@@ -40,6 +41,11 @@ PROVIDER_STATUS: dict[type[payments.PaymentProviderError], tuple[int, str]] = {
     payments.ProviderRejected: (502, "provider_rejected"),
     payments.ProviderUnavailable: (503, "provider_unavailable"),
 }
+
+# Storage trouble (adapters/storage.py) and a request past its deadline (api/middleware.py):
+# the same request may succeed shortly, so clients and webhook providers are told to come back.
+STORAGE_RETRY_AFTER_S = 2
+
 
 HTTP_CODES = {
     400: "bad_request",
@@ -97,6 +103,11 @@ def envelope(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def unavailable_response(code: str, message: str) -> JSONResponse:
+    """503 in the envelope with Retry-After: what a caller sees when we could not finish."""
+    return envelope(503, code, message, headers={"Retry-After": str(STORAGE_RETRY_AFTER_S)})
+
+
 def status_for(error: domain.DomainError) -> int:
     for cls in type(error).__mro__:
         if cls in DOMAIN_STATUS:
@@ -124,6 +135,14 @@ async def _provider_error(_: Request, error: Exception) -> JSONResponse:
     )
     headers = {"Retry-After": "5"} if status == 503 else None
     return envelope(status, code, str(error), headers=headers)
+
+
+async def _storage_unavailable(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StorageUnavailable)
+    log.warning("%s", error, extra={"operation": error.operation})
+    return unavailable_response(
+        "storage_unavailable", "the database is unavailable just now; please try again"
+    )
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
@@ -155,5 +174,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(domain.DomainError, _domain_error)
     app.add_exception_handler(payments.PaymentProviderError, _provider_error)
+    app.add_exception_handler(StorageUnavailable, _storage_unavailable)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

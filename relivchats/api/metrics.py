@@ -1,4 +1,10 @@
-"""Prometheus metrics of the API process. Gauges that describe shared state are set at scrape."""
+"""Prometheus metrics of the API process. Gauges that describe shared state are set at scrape.
+
+Counters of retries live beside the code that retries, in the same default registry, so
+`/metrics` serves them and every process (API, workers) counts its own:
+`relivchats_version_conflict_retries_total` (commands/retry.py) and
+`relivchats_storage_retries_total{operation}` (adapters/storage.py).
+"""
 
 from __future__ import annotations
 

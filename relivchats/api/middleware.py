@@ -1,10 +1,18 @@
-"""Request context as plain ASGI middleware: request id, access log, latency, last-resort 500.
+"""Request context as plain ASGI middleware: request id, deadline, access log, latency,
+last-resort 500.
+
+The deadline (`REQUEST_DEADLINE_S`; uploads `UPLOAD_DEADLINE_S`) bounds every request, whatever
+it waits for (a lock, a pool, a thread, a restarting database): past it the handler is cancelled
+and the caller gets 503 with Retry-After, unless the response has already started. Work handed
+to a thread (an append) may still finish after that answer, which is why every write is safe
+to repeat: a 503 acknowledges nothing.
 
 Plain ASGI (not BaseHTTPMiddleware) because it sits on every request's hot path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -13,7 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from relivchats.api.errors import unexpected_error_response
+from relivchats.api.errors import unavailable_response, unexpected_error_response
 from relivchats.api.metrics import REQUEST_LATENCY
 from relivchats.logs import request_id_var, user_id_var
 
@@ -37,8 +45,12 @@ def _route_template(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp):
+    def __init__(
+        self, app: ASGIApp, deadline_s: float, longer_deadlines: dict[str, float] | None = None
+    ):
         self.app = app
+        self.deadline_s = deadline_s
+        self.longer_deadlines = longer_deadlines or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,8 +71,9 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        deadline = self.longer_deadlines.get(scope["path"], self.deadline_s)
         try:
-            await self.app(scope, receive, send_with_id)
+            await self._within(deadline, scope, receive, send_with_id, status)
         except Exception:
             log.exception("unhandled error", extra={"path": scope.get("path")})
             if not status["sent"]:
@@ -69,6 +82,24 @@ class RequestContextMiddleware:
             self._observe(scope, status, time.perf_counter() - started)
             request_id_var.reset(request_token)
             user_id_var.reset(user_token)
+
+    async def _within(
+        self, deadline_s: float, scope: Scope, receive: Receive, send: Send, status: dict[str, Any]
+    ) -> None:
+        timeout = asyncio.timeout(deadline_s)
+        try:
+            async with timeout:
+                await self.app(scope, receive, send)
+        except TimeoutError:
+            if not timeout.expired():
+                raise  # the application's own timeout: a bug, not the deadline
+            log.warning("request deadline passed", extra={"deadline_s": deadline_s})
+            if status["sent"]:
+                return  # a response already started cannot be replaced; it ends here
+            answer = unavailable_response(
+                "deadline_exceeded", f"the request could not finish within {deadline_s:g} s"
+            )
+            await answer(scope, receive, send)
 
     @staticmethod
     def _observe(scope: Scope, status: dict[str, Any], seconds: float) -> None:

@@ -63,7 +63,7 @@ def record_upload(
         position = store.append(*events)
         return RecordedUpload(_evolved(state, events), True, position)
 
-    return with_retries(attempt)
+    return with_retries(store, attempt)
 
 
 def set_display_name(
@@ -116,7 +116,7 @@ def _change(store: EventStore, chat_id: UUID, decide: Decision) -> ChatChange:
             return ChatChange(state, False, store.head())
         return ChatChange(_evolved(state, events), True, store.append(*events))
 
-    return with_retries(attempt)
+    return with_retries(store, attempt)
 
 
 def _evolved(state: Chat | None, events: list[Event]) -> Chat:

@@ -99,7 +99,7 @@ def change_account(store: EventStore, user_id: UUID, decide: Decide) -> LedgerCh
         return LedgerChange(account, tuple(new_events), position)
 
     with accounts.exclusive(account_id):
-        return with_retries(attempt)
+        return with_retries(store, attempt)
 
 
 def _decided_or_nothing(decide: Decide, state: CreditAccount | None) -> list[CreditEvent]:

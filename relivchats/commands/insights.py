@@ -84,7 +84,7 @@ def remember_account(
 def one_at_a_time(store: EventStore, user_id: UUID, attempt: Callable[[], T]) -> T:
     """Run `attempt` with retries on version conflicts, taking turns on the user's account."""
     with account_cache(store).exclusive(account_id_for(user_id)):
-        return with_retries(attempt)
+        return with_retries(store, attempt)
 
 
 def unlock(

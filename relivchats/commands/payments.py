@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # Concurrent deliveries of one order's events (a storm of 50 senders) collide on the receipt or
 # the order; each collision is settled by one reload, so a few more attempts than usual suffice.
-WEBHOOK_MAX_ATTEMPTS = 12
+WEBHOOK_MIN_ATTEMPTS = 12
 PAYABLE = (OrderStatus.CREATED, OrderStatus.FAILED)
 
 
@@ -78,7 +78,7 @@ def create_order(
         assert order is not None
         return PlacedOrder(order, True, checkout.client_secret, checkout.key_id, position)
 
-    return with_retries(attempt)
+    return with_retries(store, attempt)
 
 
 def _replayed(store: EventStore, provider: PaymentProvider, order: PaymentOrder) -> PlacedOrder:
@@ -174,7 +174,7 @@ def handle_webhook(store: EventStore, provider: str, event: ProviderEvent) -> We
         outcome: WebhookOutcome = "applied" if effects else "ignored"
         return WebhookHandled(outcome, order.id, decision.order.status, position)
 
-    return with_retries(attempt, max_attempts=WEBHOOK_MAX_ATTEMPTS)
+    return with_retries(store, attempt, at_least=WEBHOOK_MIN_ATTEMPTS)
 
 
 def _linked_order(

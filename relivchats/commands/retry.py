@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from relivchats.adapters.eventstore import VersionConflict
+from prometheus_client import Counter
+
+from relivchats.adapters.eventstore import EventStore, VersionConflict
 from relivchats.domain.errors import Busy
 
 T = TypeVar("T")
@@ -15,17 +17,25 @@ T = TypeVar("T")
 BASE_BACKOFF_S = 0.005
 MAX_BACKOFF_S = 0.2
 
+VERSION_CONFLICT_RETRIES = Counter(
+    "relivchats_version_conflict_retries_total",
+    "Commands reloaded and decided again because another writer appended first",
+)
 
-def with_retries(attempt: Callable[[], T], max_attempts: int = 8) -> T:
+
+def with_retries(store: EventStore, attempt: Callable[[], T], at_least: int = 0) -> T:
     """Run `attempt` (load, decide, append) until it appends without a conflict.
 
     The duplicate key *is* the concurrency control: another writer got there first, so the
     state we decided on is stale. Full jitter keeps colliding writers from colliding again.
+    At most `COMMAND_MAX_ATTEMPTS` tries (or `at_least`, for commands that collide by design).
     """
+    max_attempts = max(store.command_max_attempts, at_least)
     for attempt_number in range(max_attempts):
         try:
             return attempt()
         except VersionConflict:
+            VERSION_CONFLICT_RETRIES.inc()
             ceiling = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2**attempt_number)
             time.sleep(random.uniform(0, ceiling))  # noqa: S311 (jitter, not security)
     raise Busy("too many concurrent changes; please try again", attempts=max_attempts)

@@ -45,4 +45,4 @@ def register_user(store: EventStore, subject: str) -> Registration:
             user, evolved(account, account_events), bool(user_events), bonus, position
         )
 
-    return with_retries(attempt)
+    return with_retries(store, attempt)

@@ -29,6 +29,9 @@ CONNECTION_ERRORS = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
+    # A connection closed by a server shutting down can leave asyncpg's protocol in a state it
+    # refuses ("cannot switch to state 12"); seen in the restart test (R9): reconnect too.
+    asyncpg.InternalClientError,
     TimeoutError,
 )
 

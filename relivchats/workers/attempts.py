@@ -20,10 +20,16 @@ from celery.exceptions import SoftTimeLimitExceeded
 from eventsourcing.persistence import PersistenceError
 
 from relivchats.adapters.llm import LlmError, LlmInvalidOutput, LlmUnavailable
+from relivchats.adapters.storage import StorageUnavailable
 from relivchats.domain.errors import Busy
 from relivchats.settings import Settings
 
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (psycopg.Error, PersistenceError, Busy)
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    psycopg.Error,
+    PersistenceError,
+    StorageUnavailable,
+    Busy,
+)
 ERROR_CODES: tuple[tuple[type[BaseException], str], ...] = (
     (LlmUnavailable, "provider_unavailable"),
     (LlmInvalidOutput, "invalid_output"),

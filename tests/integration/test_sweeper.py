@@ -36,6 +36,7 @@ class MeetingStore:
 
     def __init__(self, store: EventStore, barrier: threading.Barrier):
         self.store = store
+        self.command_max_attempts = store.command_max_attempts
         self.barrier = barrier
         self.met = False
         self.conflicts = 0

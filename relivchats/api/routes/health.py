@@ -12,9 +12,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from relivchats import __version__
+from relivchats.adapters.storage import StorageUnavailable
 from relivchats.api import metrics
 from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import AppSettings, ReadDb
+from relivchats.api.errors import STORAGE_RETRY_AFTER_S
 from relivchats.projections.status import ProjectionStatus, projection_statuses
 from relivchats.settings import Settings
 
@@ -99,7 +101,10 @@ async def ready(request: Request, db: ReadDb, settings: AppSettings) -> JSONResp
         "projections": projections,
     }
     ok = all(check["ok"] for check in checks.values())
-    return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+    if ok:
+        return JSONResponse({"ready": True, "checks": checks})
+    retry = {"Retry-After": str(STORAGE_RETRY_AFTER_S)}
+    return JSONResponse({"ready": False, "checks": checks}, status_code=503, headers=retry)
 
 
 @router.get("/health/db-pool")
@@ -115,9 +120,14 @@ async def projections_health(request: Request, db: ReadDb) -> dict[str, Any]:
 
 @router.get("/metrics", include_in_schema=False)
 async def prometheus(request: Request, db: ReadDb) -> Response:
+    """Served while the database is down too: that is when the retry counters matter most."""
     for measure, value in db.stats().items():
         metrics.DB_POOL.labels(measure).set(value)
-    for status in await _statuses(request, db):
+    try:
+        statuses = await _statuses(request, db)
+    except StorageUnavailable:
+        statuses = []  # the projection gauges keep their last values
+    for status in statuses:
         metrics.PROJECTION_LAG_EVENTS.labels(status.name).set(status.lag_events)
         metrics.PROJECTION_LAG_SECONDS.labels(status.name).set(status.lag_seconds)
         metrics.PROJECTION_FAILED.labels(status.name).set(1 if status.error else 0)
