@@ -7,6 +7,11 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 
+from relivchats.settings import DEV_AUDITOR_CLAIM
+
+# The claim that makes a local token's bearer an auditor (the test settings configure none).
+AUDITOR_CLAIMS = dict([DEV_AUDITOR_CLAIM])
+
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

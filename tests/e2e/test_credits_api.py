@@ -16,10 +16,7 @@ from relivchats.commands.credits import purchase_coins, reserve_coins
 from relivchats.domain.credits import CoinsReserved, account_id_for
 from relivchats.domain.errors import DomainError
 from relivchats.domain.packages import active_packages
-from relivchats.settings import DEV_AUDITOR_CLAIM
-from tests.helpers import auth
-
-AUDITOR_CLAIMS = dict([DEV_AUDITOR_CLAIM])  # the test settings configure no auditor claim
+from tests.helpers import AUDITOR_CLAIMS, auth
 
 
 async def registered(client: Any, token: str) -> tuple[uuid.UUID, dict[str, str], int]:

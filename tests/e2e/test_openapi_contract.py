@@ -37,7 +37,7 @@ from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings
 from tests.chat_uploads import small_export
 from tests.conftest import TEST_SECRET
-from tests.helpers import free_port
+from tests.helpers import AUDITOR_CLAIMS, free_port
 from tests.payment_flows import delivery
 from tests.services import REDIS_URL
 
@@ -185,7 +185,7 @@ def run_schemathesis(api_url: str, token: str, config: Path) -> subprocess.Compl
 
 
 def test_the_api_keeps_its_openapi_contract_under_fuzzing(api_url, token_for, tmp_path):
-    token = token_for(f"fuzzer-{uuid.uuid4().hex}", roles=["auditor"])
+    token = token_for(f"fuzzer-{uuid.uuid4().hex}", extra_claims=AUDITOR_CLAIMS)
     config = tmp_path / "schemathesis.toml"
     config.write_text(schemathesis_config(known_ids(api_url, token)))
 
