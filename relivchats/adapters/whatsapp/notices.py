@@ -1,10 +1,11 @@
 """WhatsApp's own lines in an export: system notices to drop, placeholders to classify.
 
 iOS writes system notices ("Alice added Bob", the end-to-end encryption notice) as messages from
-the chat's name, with an invisible left-to-right mark (U+200E) before the text. whatstk would keep
-them as messages, and a group's name would become a participant, so we drop those lines from the
-raw text (where the mark is still visible) before whatstk cleans it away. Android writes notices
-without a sender; whatstk already drops them.
+the chat's name, with an invisible left-to-right mark (U+200E) before the text. Read as messages,
+a group's name would become a participant, so we drop those lines from the raw text (where the
+mark is still visible) before the marks are cleaned away. Android writes notices without a
+sender; the parser leaves out every header line without one. The phrases, in every language we
+read, are in `locales`.
 
 Media placeholders, deletion notices and call notices stay messages (someone did send something),
 but are classified so that statistics count them and take no words from them. All matching runs
@@ -21,28 +22,16 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from relivchats.adapters.whatsapp.locales import (
+    ATTACHMENT_NOTES,
+    DELETION_NOTICES,
+    ENCRYPTION_NOTICES,
+    MEDIA_PLACEHOLDERS,
+    SYSTEM_PHRASES,
+)
 from relivchats.domain.uploads import MessageKind
 
-_SYSTEM_PHRASES = "|".join(
-    (
-        r"end-to-end encrypt",
-        r"created (?:the )?group",
-        r" (?:added|removed) ",
-        r" left$",
-        r"joined using (?:this group's|a group|an) invite link",
-        r"You joined",
-        r"changed (?:the subject|the group name|this group's icon|the group description)",
-        r"changed (?:this group's|the group|their|the) (?:settings|phone number)",
-        r"deleted this group's icon",
-        r"security code (?:with [^\n]+ )?changed",
-        r"now an admin",
-        r"disappearing messages",
-        r"This chat is with a business account",
-        r" pinned a message",
-        r"(?:un)?blocked this contact",
-        r"uses a secure service from",
-    )
-)
+_SYSTEM_PHRASES = "|".join(SYSTEM_PHRASES)
 # Lines are matched with the newline before them (the text starts with one): a literal first
 # character lets the regex engine skip straight from line to line. Only lines whose text starts
 # with the mark are candidates, so a person writing "I left" stays.
@@ -50,11 +39,12 @@ _IOS_SYSTEM_LINE = re.compile(
     r"\n\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e(?:[^\n]*?(?:" + _SYSTEM_PHRASES + r"))[^\n]*",
     re.MULTILINE,
 )
-# Older exports and some tools lose the mark; this notice is unmistakable without it.
+# Older exports and some tools lose the mark; this notice is unmistakable without it, and it
+# comes first in the file, so only the head of the text is searched for it.
 _ENCRYPTION_NOTICE_LINE = re.compile(
-    r"\n\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e?Messages (?:and calls are|to this (?:group|chat) "
-    r"are now secured with) end-to-end encrypt[^\n]*"
+    r"\n\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e?(?:" + "|".join(ENCRYPTION_NOTICES) + r")[^\n]*"
 )
+_HEAD_CHARS = 4096
 # Android notices have no sender and whatstk drops them, but a new group subject holding ": "
 # would pose as a sender's message; subject changes are therefore dropped here.
 _ANDROID_SUBJECT_CHANGE = re.compile(
@@ -67,16 +57,15 @@ _EDITED_MARKER = re.compile(r"[ \u200e]*<This message was edited>(?=\n|\Z)")
 _INVISIBLE_MARKS = re.compile("[\u200b\u202a\u202b\u202c\u202d\u202e\u200e\u200f\u00ad]")
 
 _MEDIA = re.compile(
-    r"<[^<>\n]*omitted>"
-    r"|(?:image|video|audio|sticker|GIF|document|Contact card|voice message|video note"
-    r"|view once (?:photo|video|voice message)) omitted"
-    r"|[^\n]+ document omitted"
-    r"|<attached: [^>\n]+>.*"
-    r"|[^\n]+ \(file attached\)(?:\n.*)?",
+    "|".join(MEDIA_PLACEHOLDERS)
+    + r"|<attached: [^>\n]+>.*"
+    + r"|[^\n]+ \((?:"
+    + "|".join(ATTACHMENT_NOTES)
+    + r")\)(?:\n.*)?",
     re.IGNORECASE | re.DOTALL,
 )
 _DELETED = re.compile(
-    r"(?:This message was deleted|You deleted this message)(?: by [^\n]+)?\.?",
+    "(?:" + "|".join(DELETION_NOTICES) + r")(?: by [^\n]+)?\.?",
     re.IGNORECASE,
 )
 _CALL = re.compile(
@@ -91,8 +80,8 @@ def without_system_lines(raw_text: str) -> str:
     text = raw_text
     if ": \u200e" in text:
         text = _IOS_SYSTEM_LINE.sub("", text)
-    if "end-to-end encrypt" in text:
-        text = _ENCRYPTION_NOTICE_LINE.sub("", text)
+    head_end = text.find("\n", _HEAD_CHARS) % (len(text) + 1)  # whole lines; -1 is the end
+    text = _ENCRYPTION_NOTICE_LINE.sub("", text[:head_end]) + text[head_end:]
     if "changed the" in text or "changed this group" in text:
         text = _ANDROID_SUBJECT_CHANGE.sub("", text)
     if "<This message was edited>" in text:
