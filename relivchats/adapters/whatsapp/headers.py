@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from relivchats.adapters.whatsapp.locales import AFTERNOON_MARKERS, MORNING_MARKERS
 from relivchats.domain.uploads import NotAChatExport, UnknownChatLayout
@@ -183,15 +184,13 @@ Numbers = npt.NDArray[np.int64]
 def timestamps(layout: HeaderLayout, columns: list[list[str]]) -> npt.NDArray[np.datetime64]:
     """The time of every header, from the split columns (three date numbers, hour, minute,
     second, marker); day/month order settled over the whole file."""
-    first, second, third, hours, minutes = (
-        np.array(column).astype(np.int64) for column in columns[:5]
-    )
-    seconds = np.array(columns[5]).astype(np.int64) if layout.seconds else np.zeros_like(hours)
+    first, second, third, hours, minutes = (_numbers(column) for column in columns[:5])
+    seconds = _numbers(columns[5]) if layout.seconds else np.zeros_like(hours)
     years, first, second = (first, second, third) if layout.year_first else (third, first, second)
     years = np.where(years < 100, years + 2000, years)
     us_clock = False
     if layout.twelve_hour:
-        written, codes = np.unique(np.array(columns[6]), return_inverse=True)
+        codes, written = pd.factorize(np.array(columns[6], dtype=object))
         hours = _hours_of_day(hours, written.tolist(), codes)
         us_clock = bool(set(written.tolist()) & _US_MARKERS)
     dates = _settled_dates(first, second, years, us_clock, layout.year_first)
@@ -200,6 +199,11 @@ def timestamps(layout: HeaderLayout, columns: list[list[str]]) -> npt.NDArray[np
     clock = (hours * 3600 + minutes * 60 + seconds).astype("timedelta64[s]")
     stamps: npt.NDArray[np.datetime64] = dates.astype("datetime64[s]") + clock
     return stamps
+
+
+def _numbers(column: list[str]) -> Numbers:
+    # int() reads any script's digits, and is three times faster here than numpy's own parsing.
+    return np.fromiter(map(int, column), dtype=np.int64, count=len(column))
 
 
 # The markers of phones set to US English, the one 12-hour locale writing the month first.
