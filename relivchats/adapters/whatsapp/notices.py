@@ -45,15 +45,17 @@ _ENCRYPTION_NOTICE_LINE = re.compile(
     r"\n\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e?(?:" + "|".join(ENCRYPTION_NOTICES) + r")[^\n]*"
 )
 _HEAD_CHARS = 4096
-# Android notices have no sender and whatstk drops them, but a new group subject holding ": "
-# would pose as a sender's message; subject changes are therefore dropped here.
+# Android notices have no sender and the parser leaves them out, but a new group subject holding
+# ": " would pose as a sender's message; subject changes are therefore dropped here (any header
+# layout: a line starting with a digit, then " - " within the length of a header).
 _ANDROID_SUBJECT_CHANGE = re.compile(
-    r"\n\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4},? \d{1,2}:\d{2}[^\n\-]{0,8} - [^:\n]*? changed "
+    r"\n\d[^\n]{6,44}? - [^:\n]*? changed "
     r"(?:the subject|this group's subject|the group name)[^\n]*"
 )
 # Android since 2023 appends this to an edited message's text; it is not something anyone wrote.
 _EDITED_MARKER = re.compile(r"[ \u200e]*<This message was edited>(?=\n|\Z)")
-# The invisible formatting characters whatstk removes before matching headers (see its parser).
+# Invisible formatting characters: phones put them around names, times and notices (U+200E
+# before iOS notices, U+200F around Arabic dates); no header or name is read with them.
 _INVISIBLE_MARKS = re.compile("[\u200b\u202a\u202b\u202c\u202d\u202e\u200e\u200f\u00ad]")
 
 _MEDIA = re.compile(
@@ -89,12 +91,9 @@ def without_system_lines(raw_text: str) -> str:
     return text
 
 
-def cleaned_like_whatstk(text: str) -> str:
-    """The text as whatstk will see it: invisible marks gone, compatibility forms folded (NFKC).
-
-    Header detection must look at exactly what whatstk matches, e.g. iOS's U+202F before "PM"
-    becomes a plain space here.
-    """
+def cleaned(text: str) -> str:
+    """The text as the parser reads it: invisible marks gone, compatibility forms folded (NFKC),
+    so iOS's U+202F before "PM" and the no-break spaces in "p. m." become plain spaces."""
     return unicodedata.normalize("NFKC", _INVISIBLE_MARKS.sub("", text))
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from relivchats.adapters.whatsapp.headers import GROUPS, HeaderLayout, detect_layout, timestamps
 from relivchats.adapters.whatsapp.notices import (
     classify,
-    cleaned_like_whatstk,
+    cleaned,
     without_system_lines,
 )
 from relivchats.domain.uploads import NotAChatExport, ParsedChat
@@ -33,7 +33,7 @@ _LONGEST_NAME = 60
 def parse_chat_text(text: str) -> ParsedChat:
     """Parse the decoded text of a WhatsApp export; `NotAChatExport` if it holds no messages."""
     # The leading newline lets line-anchored patterns match the first line.
-    text = cleaned_like_whatstk(without_system_lines("\n" + text.lstrip("\ufeff")))
+    text = cleaned(without_system_lines("\n" + text.lstrip("\ufeff")))
     layout = detect_layout(text)
     return _parsed_chat(*_messages(text, layout))
 
