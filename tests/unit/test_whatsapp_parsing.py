@@ -338,8 +338,10 @@ def test_ambiguous_dates_with_a_non_us_marker_are_read_day_first() -> None:
 # Property: rendering messages in any style and parsing them back gives the same messages.
 # Texts avoid ':' (a header needs one, so no line of a text can pose as a header), invisible
 # formatting marks (WhatsApp's own, removed on parsing) and anything NFKC would rewrite.
-_TEXT_ALPHABET = "abcdefghijklmnopqrstuvwxyz ABCXYZ 0123456789 .,!?'()-_ éñü नमस्तेदोक 😂👍🏽❤️🇮🇳"
-_NAMES = ("Asha", "Ben K", "+91 98765 43210", "Ana María", "Mom ❤️", "दोस्त")
+_TEXT_ALPHABET = (
+    "abcdefghijklmnopqrstuvwxyz ABCXYZ 0123456789 .,!?'()-_ éñü नमस्तेदोक мирçğş مرحبا ١٢ 😂👍🏽❤️🇮🇳"
+)
+_NAMES = ("Asha", "Ben K", "+91 98765 43210", "Ana María", "Mom ❤️", "दोस्त", "علي", "Çağrı")
 
 _texts = st.lists(
     st.text(alphabet=_TEXT_ALPHABET, min_size=1, max_size=30).map(str.strip).filter(bool),
