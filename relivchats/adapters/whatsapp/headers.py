@@ -46,8 +46,9 @@ GROUPS = 8
 
 @dataclass(frozen=True)
 class HeaderLayout:
-    """One export's header layout; `frame` is the literal text around the numbers, with the
-    marker's place (if any) shown as `_MARKER_SLOT`."""
+    """One export's header layout: the literal text between its numbers, learnt from the file.
+    `join` (between date and time) and `suffix` (after the time) show a 12-hour marker's place,
+    if any, as `_MARKER_SLOT`; any marker we know may stand there."""
 
     bracketed: bool
     date_separators: tuple[str, str]
