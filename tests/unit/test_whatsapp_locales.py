@@ -56,10 +56,15 @@ def test_corpus_covers_every_language_on_android_and_ios() -> None:
         ("Bu mesaj silindi", MessageKind.DELETED),
         ("تم حذف هذه الرسالة", MessageKind.DELETED),
         ("यह मैसेज हटा दिया गया था", MessageKind.DELETED),
+        ("Verpasster Sprachanruf", MessageKind.CALL),
+        (f"{LRM}Llamada perdida", MessageKind.CALL),
+        ("Пропущенный видеозвонок", MessageKind.CALL),
         ("Mensagem apagada por engano, desculpa", MessageKind.TEXT),
     ],
 )
-def test_localized_media_and_deletion_notices_are_classified(text: str, kind: MessageKind) -> None:
+def test_localized_media_deletion_and_call_notices_are_classified(
+    text: str, kind: MessageKind
+) -> None:
     chat = parse_chat_text(f"[03/01/2024, 08:00:00] Ben: {text}\n")
     assert list(chat.kinds) == [kind]
 

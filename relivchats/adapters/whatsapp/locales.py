@@ -91,6 +91,21 @@ DELETION_NOTICES = (
     r"यह मैसेज हटा दिया गया था|आपने यह मैसेज हटा दिया",  # hi
 )
 
+# Call notices; a duration or "Tap to call back" may follow after a comma or a dot.
+CALL_NOTICES = (
+    r"(?:missed |silenced )?(?:group )?(?:voice|video) call",
+    r"(?:Llamada|Videollamada) (?:perdida|de voz perdida)",  # es
+    r"Chamada de (?:voz|vídeo) perdida",  # pt
+    r"Appel (?:vocal|vidéo) manqué",  # fr
+    r"Verpasster (?:Sprach|Video)anruf",  # de
+    r"Chiamata (?:vocale|video) persa",  # it
+    r"Panggilan (?:suara|video) tak terjawab",  # id
+    r"Пропущенный (?:аудио|видео)звонок",  # ru
+    r"Cevapsız (?:sesli|görüntülü) arama",  # tr
+    r"مكالمة (?:صوتية|فيديو) فائتة",  # ar
+    r"मिस्ड (?:वॉइस|वीडियो) कॉल",  # hi
+)
+
 # Phrases of WhatsApp's own group and security notices. iOS writes these as messages from the
 # chat's name with an invisible mark before the text; only such lines are checked against them.
 SYSTEM_PHRASES = (

@@ -24,6 +24,7 @@ import pandas as pd
 
 from relivchats.adapters.whatsapp.locales import (
     ATTACHMENT_NOTES,
+    CALL_NOTICES,
     DELETION_NOTICES,
     ENCRYPTION_NOTICES,
     MEDIA_PLACEHOLDERS,
@@ -73,7 +74,7 @@ _DELETED = re.compile(
     re.IGNORECASE,
 )
 _CALL = re.compile(
-    r"(?:missed |silenced )?(?:group )?(?:voice|video) call(?:[,.•] [^\n]{0,40})?",
+    "(?:" + "|".join(CALL_NOTICES) + r")(?:[,.•] [^\n]{0,40})?",
     re.IGNORECASE,
 )
 
