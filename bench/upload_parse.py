@@ -1,6 +1,6 @@
 """Benchmark: parse + statistics of a generated 100,000-message WhatsApp export (quality.md P6).
 
-Prints, for our pipeline (intake, header detection, whatstk with an explicit format, message
+Prints, for our pipeline (intake, header layout detection, one split of the whole text, message
 classification, then statistics), the parse and statistics seconds and the peak RSS, side by side
 with whatstk alone parsing the same file with its own format auto-detection, as a ratio measured
 in the same run. Every measurement runs in a fresh child process (so peak RSS is its own, and
@@ -118,7 +118,7 @@ def _report(
     print(
         f"ours: peak RSS {median(ours, 'peak_rss_mb'):.0f} MB "
         f"(after imports {median(ours, 'rss_after_imports_mb'):.0f} MB); "
-        f"whatstk import {median(ours, 'import_s'):.2f} s, paid once per process"
+        f"imports and warm-up {median(ours, 'import_s'):.2f} s, paid once per process"
     )
     print(f"whatstk alone, format auto-detected: parse {whatstk_s:.2f} s, ", end="")
     print(f"peak RSS {median(alone, 'peak_rss_mb'):.0f} MB")

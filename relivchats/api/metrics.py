@@ -8,7 +8,7 @@ Counters of retries live beside the code that retries, in the same default regis
 
 from __future__ import annotations
 
-from prometheus_client import Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 REQUEST_LATENCY = Histogram(
     "relivchats_http_request_duration_seconds",
@@ -33,3 +33,19 @@ EVENT_LOOP_LAG = Histogram(
     "How late the event loop woke a probe (LOOP_LAG_PROBE_MS > 0): time it was blocked",
     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0),
 )
+UNREADABLE_EXPORTS = Counter(
+    "relivchats_unreadable_exports_total",
+    "Uploads refused because their lines follow no header layout we read, by the coarse shape"
+    " of those lines (digits as 9, words as a; never their text)",
+    ["shape"],
+)
+# Shapes come from uploads, so their number is capped: past it, new ones count as "other".
+_MOST_SHAPES = 50
+_shapes_seen: set[str] = set()
+
+
+def count_unreadable_export(signature: str) -> None:
+    if signature not in _shapes_seen and len(_shapes_seen) >= _MOST_SHAPES:
+        signature = "other"
+    _shapes_seen.add(signature)
+    UNREADABLE_EXPORTS.labels(shape=signature).inc()

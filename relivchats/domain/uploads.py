@@ -11,6 +11,7 @@ statistics module reads the columns with numpy instead of looping over message o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -139,6 +140,29 @@ class NotAChatExport(UploadRejected):
             "WhatsApp and upload the file it makes.",
             reason=reason,
         )
+
+
+class UnknownChatLayout(NotAChatExport):
+    """Lines we cannot read as message headers. `shape` shows how they start with digits as 9
+    and words as `a` (never the chat's text), so support can add the layout; `signature` is a
+    coarser form of it to count refusals by."""
+
+    def __init__(self, reason: str, shape: str):
+        UploadRejected.__init__(
+            self,
+            f"This does not look like a WhatsApp chat export we can read ({reason}): the lines "
+            f"start with `{shape}`; expected a date and time, like `31/12/2024, 21:05 - Name: "
+            "text`. Use 'Export chat' in WhatsApp and upload the file it makes; if you did, "
+            "contact support with this message so we can add your phone's layout.",
+            reason=reason,
+            shape=shape,
+            signature=shape_signature(shape),
+        )
+
+
+def shape_signature(shape: str) -> str:
+    """At most 16 characters: runs of digits, of letters and of spaces each shown once."""
+    return re.sub(r"9+", "9", re.sub(r"a+", "a", re.sub(r"\s+", " ", shape)))[:16]
 
 
 class ChatTooLargeToProcess(UploadRejected):

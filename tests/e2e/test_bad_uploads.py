@@ -142,3 +142,30 @@ async def test_after_the_whole_corpus_a_good_upload_still_works(
 
     assert response.status_code == 201
     assert (await client.get("/health")).status_code == 200
+
+
+def unreadable_refusals(metrics: str, shape: str) -> float:
+    line = f'relivchats_unreadable_exports_total{{shape="{shape}"}} '
+    rows = [row for row in metrics.splitlines() if row.startswith(line)]
+    return sum(float(row.removeprefix(line)) for row in rows)
+
+
+async def test_an_unknown_layout_is_refused_with_its_shape_and_counted_by_it(
+    client, token_for, subject
+):
+    # Chinese phones write five day periods ("晚上" is evening); we read two of them.
+    export = "2024/1/3 上午9:05 - 李雷: 你好\n2024/1/3 晚上9:05 - 韩梅梅: 晚安\n".encode()
+    before = unreadable_refusals((await client.get("/metrics")).text, "9/9/9 a9:9 - a: ")
+
+    response = await upload(client, auth(token_for(subject)), export)
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "not_a_chat_export"
+    assert (
+        "the lines start with `9999/9/9 a9:99 - a: a`; expected a date and time"
+        in (error["message"])
+    )
+    assert "你好" not in response.text and "李雷" not in response.text
+    after = unreadable_refusals((await client.get("/metrics")).text, "9/9/9 a9:9 - a: ")
+    assert after == before + 1

@@ -1,4 +1,4 @@
-"""Parsing exports of every header style into a ParsedChat, with whatstk doing the splitting."""
+"""Parsing exports of every header layout and language into a ParsedChat."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relivchats.adapters.whatsapp import parse_chat_text
-from relivchats.adapters.whatsapp.headers import detect_header_format
-from relivchats.domain.uploads import MessageKind, NotAChatExport, ParsedChat
+from relivchats.adapters.whatsapp.headers import HeaderLayout, detect_layout
+from relivchats.domain.uploads import MessageKind, NotAChatExport, ParsedChat, UnknownChatLayout
 from tests.fakes.chat_exports import (
     STYLE_BY_NAME,
     STYLES,
@@ -45,21 +45,34 @@ def test_committed_fixture_of_each_style_parses_to_its_messages(style: ExportSty
     assert chat.participants == ("Asha", "Ben")
 
 
+def _layout_of(line: str) -> HeaderLayout:
+    return detect_layout("\n" + unicodedata.normalize("NFKC", line) + "\n")
+
+
 @pytest.mark.parametrize(
-    ("style_name", "hformat"),
+    ("line", "expected"),
     [
-        ("android_us_12h", "\n%m/%d/%y, %I:%M %p - %name:"),
-        ("android_eu_24h", "\n%d/%m/%y, %H:%M - %name:"),
-        ("android_de_24h", "\n%d.%m.%y, %H:%M - %name:"),
-        ("ios_eu_24h", "\n[%d/%m/%y, %H:%M:%S] %name:"),
-        ("ios_us_12h", "\n[%m/%d/%y, %I:%M:%S %p] %name:"),
+        ("12/31/21, 10:15 PM - A: x", ("/", "/", ", ", ":", False, " \x00", False)),
+        ("[31/12/2021, 22:15:03] A: x", ("/", "/", ", ", ":", True, "", False)),
+        ("31.12.21, 22:15 - A: x", (".", ".", ", ", ":", False, "", False)),
+        ("2021-12-31 22:15 - A: x", ("-", "-", " ", ":", False, "", True)),
+        ("31/12/2021 à 22:15 - A: x", ("/", "/", " à ", ":", False, "", False)),
+        ("31/12/21 22.15 - A: x", ("/", "/", " ", ".", False, "", False)),
+        ("31/12/21, 10:15\u00a0p.\u00a0m. - A: x", ("/", "/", ", ", ":", False, " \x00", False)),
+        ("٣١/١٢/٢٠٢١، ١٠:١٥ م - A: x", ("/", "/", "، ", ":", False, " \x00", False)),
+        ("2021. 12. 31. 오후 10:15 - A: x", (". ", ". ", ". \x00 ", ":", False, "", True)),
     ],
 )
-def test_header_format_is_detected_for_whatstk(style_name: str, hformat: str) -> None:
-    text = (FIXTURES / f"{style_name}.txt").read_text(encoding="utf-8")
-    # The parser cleans first (U+202F before AM/PM becomes a space), as whatstk will.
-    text = "\n" + unicodedata.normalize("NFKC", text.replace(LRM, ""))
-    assert detect_header_format(text).hformat() == hformat
+def test_header_layout_is_read_from_the_first_line(line: str, expected: tuple[object, ...]) -> None:
+    layout = _layout_of(line)
+    assert (
+        *layout.date_separators,
+        layout.join,
+        layout.time_separator,
+        layout.seconds,
+        layout.suffix,
+        layout.year_first,
+    ) == expected
 
 
 def test_group_name_and_ios_system_notices_are_not_participants_or_messages() -> None:
@@ -194,11 +207,74 @@ def test_text_without_messages_is_not_a_chat_export(text: str, reason: str) -> N
         parse_chat_text(text)
 
 
+def test_a_refused_file_is_described_by_its_shape_never_by_its_text() -> None:
+    with pytest.raises(UnknownChatLayout) as refused:
+        parse_chat_text("Meeting notes 3 March\nbring 2 cakes\n")
+    error = refused.value
+    assert "the lines start with `a a 9 a`; expected a date and time" in error.message
+    assert error.details["signature"] == "a a 9 a"
+    assert "Meeting" not in error.message and "Meeting" not in str(error.details)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Chinese phones write five day periods; we know two of them.
+        "2024/1/3 上午9:05 - A: x\n2024/1/3 晚上9:05 - B: y\n",
+        # A word after the time that is no 12-hour marker we know.
+        "03/01/2024 09:05 nachts - A: x\n",
+    ],
+)
+def test_a_marker_word_we_do_not_know_refuses_rather_than_merging_messages(text: str) -> None:
+    with pytest.raises(UnknownChatLayout, match="12-hour marker"):
+        parse_chat_text(text)
+
+
+def test_a_name_holding_a_colon_is_read_whole_from_all_its_messages() -> None:
+    lines = [
+        "14/03/2021, 08:00 - Dr: Who: hello",
+        "14/03/2021, 08:01 - Ben: Note: bring snacks",
+        "14/03/2021, 08:02 - Dr: Who: see you: soon",
+        "14/03/2021, 08:03 - Ben: ok",
+    ]
+    chat = parse_chat_text("\n".join(lines))
+    assert [(m.sender, m.text) for m in chat.messages()] == [
+        ("Dr: Who", "hello"),
+        ("Ben", "Note: bring snacks"),
+        ("Dr: Who", "see you: soon"),
+        ("Ben", "ok"),
+    ]
+
+
+def test_one_message_starting_with_a_label_renames_no_one() -> None:
+    lines = ["14/03/2021, 08:00 - Ben: Re: lunch", "14/03/2021, 08:01 - Asha: Note: at 1"]
+    chat = parse_chat_text("\n".join(lines))
+    assert chat.participants == ("Ben", "Asha")
+    assert chat.texts == ("Re: lunch", "Note: at 1")
+
+
+def test_year_first_dates_are_read_year_month_day() -> None:
+    chat = parse_chat_text("2024-01-03 09:05 - A: x\n2024-02-01 10:00 - B: y\n")
+    assert [str(t) for t in chat.timestamps] == ["2024-01-03T09:05:00", "2024-02-01T10:00:00"]
+
+
+def test_ambiguous_dates_with_a_non_us_marker_are_read_day_first() -> None:
+    lines = [
+        "1/2/21, 10:00 p. m. - A: x",
+        "5/2/21, 10:00 a. m. - B: y",
+        "3/3/21, 9:00 a. m. - A: z",
+    ]
+    chat = parse_chat_text("\n".join(lines))
+    assert str(chat.timestamps[0]) == "2021-02-01T22:00:00"
+
+
 # Property: rendering messages in any style and parsing them back gives the same messages.
 # Texts avoid ':' (a header needs one, so no line of a text can pose as a header), invisible
 # formatting marks (WhatsApp's own, removed on parsing) and anything NFKC would rewrite.
-_TEXT_ALPHABET = "abcdefghijklmnopqrstuvwxyz ABCXYZ 0123456789 .,!?'()-_ éñü नमस्तेदोक 😂👍🏽❤️🇮🇳"
-_NAMES = ("Asha", "Ben K", "+91 98765 43210", "Ana María", "Mom ❤️", "दोस्त")
+_TEXT_ALPHABET = (
+    "abcdefghijklmnopqrstuvwxyz ABCXYZ 0123456789 .,!?'()-_ éñü नमस्तेदोक мирçğş مرحبا ١٢ 😂👍🏽❤️🇮🇳"
+)
+_NAMES = ("Asha", "Ben K", "+91 98765 43210", "Ana María", "Mom ❤️", "दोस्त", "علي", "Çağrı")
 
 _texts = st.lists(
     st.text(alphabet=_TEXT_ALPHABET, min_size=1, max_size=30).map(str.strip).filter(bool),
@@ -223,10 +299,11 @@ def _chats(draw: st.DrawFn) -> list[FakeMessage]:
     return messages
 
 
-@settings(max_examples=120, deadline=None)
-@given(messages=_chats(), style=st.sampled_from(STYLES), notices=st.booleans())
+@pytest.mark.parametrize("style", STYLES, ids=lambda style: style.name)
+@settings(max_examples=40, deadline=None)
+@given(messages=_chats(), notices=st.booleans())
 def test_parsing_a_rendered_export_gives_back_its_messages(
-    messages: list[FakeMessage], style: ExportStyle, notices: bool
+    style: ExportStyle, messages: list[FakeMessage], notices: bool
 ) -> None:
     chat = parse_chat_text(render_export(messages, style, system_notices=notices))
     assert rows(chat) == expected_rows(messages, style)

@@ -1,11 +1,11 @@
-"""WhatsApp chat exports: upload intake, header detection and parsing (with whatstk).
+"""WhatsApp chat exports: upload intake, header layout detection and parsing.
 
     read_upload(bytes | binary file) -> str          limits, type sniffing, decoding
-    parse_chat_text(str) -> ParsedChat               header detection, whatstk, classification
+    parse_chat_text(str) -> ParsedChat               header layout, one split, classification
     parse_upload(bytes | binary file) -> ParsedChat  both
 
 Every refusal is a `relivchats.domain.uploads.UploadRejected`. Parsing is CPU-bound and
-synchronous (about 1 s per 100,000 messages): run it off the event loop.
+synchronous (under 1 s of CPU per 100,000 messages): run it off the event loop.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """WhatsApp's own lines in an export: system notices to drop, placeholders to classify.
 
 iOS writes system notices ("Alice added Bob", the end-to-end encryption notice) as messages from
-the chat's name, with an invisible left-to-right mark (U+200E) before the text. whatstk would keep
-them as messages, and a group's name would become a participant, so we drop those lines from the
-raw text (where the mark is still visible) before whatstk cleans it away. Android writes notices
-without a sender; whatstk already drops them.
+the chat's name, with an invisible left-to-right mark (U+200E) before the text. Read as messages,
+a group's name would become a participant, so we drop those lines from the raw text (where the
+mark is still visible) before the marks are cleaned away. Android writes notices without a
+sender; the parser leaves out every header line without one. The phrases, in every language we
+read, are in `locales`.
 
 Media placeholders, deletion notices and call notices stay messages (someone did send something),
 but are classified so that statistics count them and take no words from them. All matching runs
@@ -21,66 +22,59 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from relivchats.adapters.whatsapp.locales import (
+    ATTACHMENT_NOTES,
+    CALL_NOTICES,
+    DELETION_NOTICES,
+    ENCRYPTION_NOTICES,
+    MEDIA_PLACEHOLDERS,
+    SYSTEM_PHRASES,
+)
 from relivchats.domain.uploads import MessageKind
 
-_SYSTEM_PHRASES = "|".join(
-    (
-        r"end-to-end encrypt",
-        r"created (?:the )?group",
-        r" (?:added|removed) ",
-        r" left$",
-        r"joined using (?:this group's|a group|an) invite link",
-        r"You joined",
-        r"changed (?:the subject|the group name|this group's icon|the group description)",
-        r"changed (?:this group's|the group|their|the) (?:settings|phone number)",
-        r"deleted this group's icon",
-        r"security code (?:with [^\n]+ )?changed",
-        r"now an admin",
-        r"disappearing messages",
-        r"This chat is with a business account",
-        r" pinned a message",
-        r"(?:un)?blocked this contact",
-        r"uses a secure service from",
-    )
-)
 # Lines are matched with the newline before them (the text starts with one): a literal first
 # character lets the regex engine skip straight from line to line. Only lines whose text starts
-# with the mark are candidates, so a person writing "I left" stays.
+# with the mark are candidates, so a person writing "I left" stays. Every phrase starts a word,
+# so the phrases are only tried at the notice's start and after a space: a file of long lines
+# that look like notices costs a third of trying them at every character.
+_SYSTEM_PHRASES = "|".join(phrase.removeprefix(" ") for phrase in SYSTEM_PHRASES)
 _IOS_SYSTEM_LINE = re.compile(
-    r"\n\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e(?:[^\n]*?(?:" + _SYSTEM_PHRASES + r"))[^\n]*",
+    r"\n\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e(?:[^\n]*? )?(?:" + _SYSTEM_PHRASES + r")[^\n]*",
     re.MULTILINE,
 )
-# Older exports and some tools lose the mark; this notice is unmistakable without it.
+# Older exports and some tools lose the mark; this notice is unmistakable without it, and it
+# comes first in the file, so only the head of the text is searched for it.
 _ENCRYPTION_NOTICE_LINE = re.compile(
-    r"\n\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e?Messages (?:and calls are|to this (?:group|chat) "
-    r"are now secured with) end-to-end encrypt[^\n]*"
+    r"\n\u200e?\[[^\]\n]{6,40}\] [^:\n]*: \u200e?(?:" + "|".join(ENCRYPTION_NOTICES) + r")[^\n]*"
 )
-# Android notices have no sender and whatstk drops them, but a new group subject holding ": "
-# would pose as a sender's message; subject changes are therefore dropped here.
+_HEAD_CHARS = 4096
+# Android notices have no sender and the parser leaves them out, but a new group subject holding
+# ": " would pose as a sender's message; subject changes are therefore dropped here (any header
+# layout: a line starting with a digit, then " - " within the length of a header).
 _ANDROID_SUBJECT_CHANGE = re.compile(
-    r"\n\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4},? \d{1,2}:\d{2}[^\n\-]{0,8} - [^:\n]*? changed "
+    r"\n\d[^\n]{6,44}? - [^:\n]*? changed "
     r"(?:the subject|this group's subject|the group name)[^\n]*"
 )
 # Android since 2023 appends this to an edited message's text; it is not something anyone wrote.
 _EDITED_MARKER = re.compile(r"[ \u200e]*<This message was edited>(?=\n|\Z)")
-# The invisible formatting characters whatstk removes before matching headers (see its parser).
+# Invisible formatting characters: phones put them around names, times and notices (U+200E
+# before iOS notices, U+200F around Arabic dates); no header or name is read with them.
 _INVISIBLE_MARKS = re.compile("[\u200b\u202a\u202b\u202c\u202d\u202e\u200e\u200f\u00ad]")
 
 _MEDIA = re.compile(
-    r"<[^<>\n]*omitted>"
-    r"|(?:image|video|audio|sticker|GIF|document|Contact card|voice message|video note"
-    r"|view once (?:photo|video|voice message)) omitted"
-    r"|[^\n]+ document omitted"
-    r"|<attached: [^>\n]+>.*"
-    r"|[^\n]+ \(file attached\)(?:\n.*)?",
+    "|".join(MEDIA_PLACEHOLDERS)
+    + r"|<attached: [^>\n]+>.*"
+    + r"|[^\n]+ \((?:"
+    + "|".join(ATTACHMENT_NOTES)
+    + r")\)(?:\n.*)?",
     re.IGNORECASE | re.DOTALL,
 )
 _DELETED = re.compile(
-    r"(?:This message was deleted|You deleted this message)(?: by [^\n]+)?\.?",
+    "(?:" + "|".join(DELETION_NOTICES) + r")(?: by [^\n]+)?\.?",
     re.IGNORECASE,
 )
 _CALL = re.compile(
-    r"(?:missed |silenced )?(?:group )?(?:voice|video) call(?:[,.•] [^\n]{0,40})?",
+    "(?:" + "|".join(CALL_NOTICES) + r")(?:[,.•] [^\n]{0,40})?",
     re.IGNORECASE,
 )
 
@@ -91,8 +85,8 @@ def without_system_lines(raw_text: str) -> str:
     text = raw_text
     if ": \u200e" in text:
         text = _IOS_SYSTEM_LINE.sub("", text)
-    if "end-to-end encrypt" in text:
-        text = _ENCRYPTION_NOTICE_LINE.sub("", text)
+    head_end = text.find("\n", _HEAD_CHARS) % (len(text) + 1)  # whole lines; -1 is the end
+    text = _ENCRYPTION_NOTICE_LINE.sub("", text[:head_end]) + text[head_end:]
     if "changed the" in text or "changed this group" in text:
         text = _ANDROID_SUBJECT_CHANGE.sub("", text)
     if "<This message was edited>" in text:
@@ -100,17 +94,19 @@ def without_system_lines(raw_text: str) -> str:
     return text
 
 
-def cleaned_like_whatstk(text: str) -> str:
-    """The text as whatstk will see it: invisible marks gone, compatibility forms folded (NFKC).
-
-    Header detection must look at exactly what whatstk matches, e.g. iOS's U+202F before "PM"
-    becomes a plain space here.
-    """
+def cleaned(text: str) -> str:
+    """The text as the parser reads it: invisible marks gone, compatibility forms folded (NFKC),
+    so iOS's U+202F before "PM" and the no-break spaces in "p. m." become plain spaces."""
     return unicodedata.normalize("NFKC", _INVISIBLE_MARKS.sub("", text))
 
 
 _KINDS = ((MessageKind.DELETED, _DELETED), (MessageKind.MEDIA, _MEDIA), (MessageKind.CALL, _CALL))
-_ANY_NOTICE = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _KINDS), _MEDIA.flags)
+# Every kind at once, matched against lower-cased texts: a case-insensitive match of this many
+# phrases costs twice as much as lower-casing every text first. (The patterns hold no escape
+# that lower-casing would change, such as \S or \W.)
+_ANY_NOTICE = re.compile(
+    "|".join(f"(?:{pattern.pattern})" for _, pattern in _KINDS).lower(), re.DOTALL
+)
 
 
 def classify(texts: Sequence[str]) -> npt.NDArray[np.int8]:
@@ -118,7 +114,7 @@ def classify(texts: Sequence[str]) -> npt.NDArray[np.int8]:
     kinds = np.full(len(texts), MessageKind.TEXT, dtype=np.int8)
     column = pd.Series(texts, dtype=object)
     # One pass finds the few notices; only those are told apart (the first kind listed wins).
-    notices = column[column.str.fullmatch(_ANY_NOTICE).to_numpy(dtype=bool)]
+    notices = column[column.str.lower().str.fullmatch(_ANY_NOTICE).to_numpy(dtype=bool)]
     for kind, pattern in reversed(_KINDS):
         kinds[notices.index[notices.str.fullmatch(pattern).to_numpy(dtype=bool)]] = kind
     return kinds

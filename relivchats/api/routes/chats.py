@@ -32,6 +32,7 @@ from relivchats.api.dependencies import (
     wait_until_projected,
 )
 from relivchats.api.errors import ApiError
+from relivchats.api.metrics import count_unreadable_export
 from relivchats.api.schemas.chats import (
     CURSOR_PATTERN,
     ChatDeletedResponse,
@@ -55,6 +56,7 @@ from relivchats.api.uploads import UPLOAD_REQUEST_BODY, read_uploaded_file
 from relivchats.commands import chats as commands
 from relivchats.commands.chat_upload import upload_chat
 from relivchats.commands.ingest import IngestPool
+from relivchats.domain.uploads import UnknownChatLayout
 from relivchats.projections import chat_queries
 
 router = APIRouter(prefix="/api/chats", tags=["chats"])
@@ -137,7 +139,11 @@ async def upload(
     idempotency_key: IdempotencyKey = None,
 ) -> ChatWritten:
     data = await read_uploaded_file(request)
-    uploaded = await upload_chat(store, pool, cipher, user.user_id, data, idempotency_key)
+    try:
+        uploaded = await upload_chat(store, pool, cipher, user.user_id, data, idempotency_key)
+    except UnknownChatLayout as refusal:
+        count_unreadable_export(refusal.details["signature"])  # so support sees what to add
+        raise
     response.status_code = 201 if uploaded.created else 200
     return ChatWritten(
         chat=summary_of_chat(uploaded.chat), created=uploaded.created, position=uploaded.position
