@@ -1,8 +1,8 @@
 """Turning uploaded bytes into stored chat content, in a separate process per upload.
 
-Parsing (whatstk holds about 13x the text in memory), statistics and sealing 100k messages are
+Parsing, statistics and sealing 100k messages are
 CPU-bound: in the API process they would stall the event loop for seconds. Each upload therefore
-runs in its own process, forked from a forkserver that imported whatstk, pandas and our modules
+runs in its own process, forked from a forkserver that imported pandas and our modules
 once (so a fresh process starts in milliseconds, not the 1.5-2.5 s of those imports). The
 process parses, computes the statistics, seals everything and COPYs it into the content tables
 in one transaction, then exits: its memory goes back to the system whatever the chat's size,
@@ -42,7 +42,7 @@ from relivchats.settings import Settings
 log = logging.getLogger(__name__)
 
 # What the forkserver imports once, so every upload process starts warm.
-PRELOADED_MODULES = ["relivchats.commands.ingest", "whatstk.whatsapp.parser"]
+PRELOADED_MODULES = ["relivchats.commands.ingest", "relivchats.adapters.whatsapp"]
 # Parsing is batch work: when CPUs are short, the API's event loop gets them first.
 UPLOAD_PROCESS_NICENESS = 10
 # Share of the address-space cap above which a failure is taken for an allocation it refused.
