@@ -99,11 +99,7 @@ class Workers:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
     async def stop(self) -> None:
-        for process in self.running.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.running.values():
-            await asyncio.to_thread(_wait_or_kill, process)
+        await asyncio.to_thread(stop_process_groups, list(self.running.values()))
         self.running.clear()
 
 
@@ -121,18 +117,24 @@ def start_maintenance_worker(
         )
 
 
-def _wait_or_kill(process: subprocess.Popen[bytes]) -> None:
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+def stop_process_groups(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process's group, then wait; a group still there after 20 s is killed."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
-def forget_broker_keys(settings: Settings) -> None:
-    client = redis.Redis.from_url(settings.redis_url)
+def forget_broker_keys(redis_url: str, prefix: str) -> None:
+    """Delete a test's broker namespace (its queues and unacked tasks) from the shared Redis."""
+    client = redis.Redis.from_url(redis_url)
     try:
-        keys = list(client.scan_iter(f"{settings.celery_key_prefix}*"))
+        keys = list(client.scan_iter(f"{prefix}*"))
         if keys:
             client.delete(*keys)
     finally:

@@ -93,7 +93,7 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pl
         finally:
             await workers.stop()
             store.close()
-            forget_broker_keys(settings)
+            forget_broker_keys(settings.redis_url, settings.celery_key_prefix)
 
 
 def files_holding(folder: Path, needle: bytes) -> list[Path]:

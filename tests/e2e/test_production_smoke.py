@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from tests.fakes.razorpay_server import FakeRazorpay
 from tests.fakes.stripe_server import FakeStripe
 from tests.helpers import free_port
 from tests.services import REDIS_URL
-from tests.worker_platform import TERMINAL
+from tests.worker_platform import TERMINAL, forget_broker_keys, stop_process_groups
 
 PROCESSES = {
     "api": ["api"],
@@ -136,8 +135,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             _wait_ready(url, running, folder)
             yield Deployment(url, env, jwks.keys[0], made, gemini, running)
         finally:
-            _stop(running)
-            _forget_broker_keys(env["REDIS_URL"], env["CELERY_KEY_PREFIX"])
+            stop_process_groups(list(running.values()))
+            forget_broker_keys(env["REDIS_URL"], env["CELERY_KEY_PREFIX"])
 
 
 def _start(name: str, arguments: list[str], env: dict, folder: Path) -> subprocess.Popen[bytes]:
@@ -164,30 +163,6 @@ def _wait_ready(url: str, running: dict[str, subprocess.Popen[bytes]], folder: P
             pass
         time.sleep(0.3)
     pytest.fail(f"the API was not ready within {WAIT_S} s")
-
-
-def _stop(running: dict[str, subprocess.Popen[bytes]]) -> None:
-    for process in running.values():
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in running.values():
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _forget_broker_keys(redis_url: str, prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 # --- the journey --------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from tests.helpers import eventually, free_port
 from tests.mixed_load import JOURNEYS, Load, journey, report, running_load, under_load
 from tests.services import REDIS_URL
 from tests.throwaway_postgres import ThrowawayCluster, throwaway_cluster
+from tests.worker_platform import stop_process_groups
 
 DEADLINE_S = 8.0
 SLACK_S = 1.5  # a loaded 2-core machine schedules the answer a little late
@@ -87,20 +88,8 @@ def platform(env: dict[str, str], folder: Path) -> Iterator[dict[str, subprocess
                 )
         yield running
     finally:
-        stop_processes(running)
-
-
-def stop_processes(running: dict[str, subprocess.Popen[bytes]]) -> None:
-    for process in running.values():
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in running.values():
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    running.clear()
+        stop_process_groups(list(running.values()))
+        running.clear()
 
 
 async def ready_status(client: httpx.AsyncClient) -> httpx.Response | None:

@@ -66,7 +66,7 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[An
         finally:
             await workers.stop()
             store.close()
-            forget_broker_keys(settings)
+            forget_broker_keys(settings.redis_url, settings.celery_key_prefix)
 
 
 def slow_generation(workers: Workers, delay_s: float) -> None:
