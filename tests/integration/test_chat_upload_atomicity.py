@@ -77,7 +77,7 @@ async def test_racing_uploads_under_one_key_make_one_chat_and_keep_one_content(a
 async def test_a_chat_beyond_the_memory_cap_is_refused_and_the_next_upload_works(settings):
     pool = IngestPool(settings.model_copy(update={"upload_worker_memory_mb": 650}))
     style = STYLE_BY_NAME["android_eu_24h"]
-    big = render_export(generate_chat(120_000, style=style), style).encode()
+    big = render_export(generate_chat(300_000, style=style), style).encode()
     try:
         with pytest.raises(ChatTooLargeToProcess) as refused:
             await pool.ingest(big, uuid.uuid4(), uuid.uuid4())
