@@ -3,7 +3,8 @@
 Facts that shape this module (architecture.md section 2):
 - one application, pinned name "RelivChats" -> one table `relivchats_events`, one global order;
 - `CREATE_TABLE=no`: our migrations own the schema;
-- every save takes an EXCLUSIVE table lock, so ids become visible in commit order;
+- saves run concurrently, without a table lock (`recorder.py`): readers follow the log in
+  (transaction id, notification id) order over settled transactions (`projections/eventlog.py`);
 - the library is synchronous: the API reaches it through a bounded thread pool.
 """
 
@@ -29,13 +30,14 @@ from eventsourcing.utils import retry
 from psycopg import InterfaceError, OperationalError
 
 import relivchats.domain  # noqa: F401  (imports every event class, registering its topic)
+from relivchats.adapters.recorder import AppendSignal, ConcurrentAppendRecorder
 from relivchats.domain.events import Event
 from relivchats.settings import Settings
 
 APPLICATION_NAME = "RelivChats"
 EVENTS_TABLE = "relivchats_events"
 # The library retries a lock timeout ten times by default (a 1 s timeout surfaced after 11.8 s);
-# a command that cannot get the table lock in a few seconds should fail fast instead.
+# a save that waits that long on a concurrent save of the same version should fail fast instead.
 INSERT_ATTEMPTS = 3
 
 VersionConflict = IntegrityError
@@ -50,7 +52,7 @@ class StableTopicMapper(Mapper[UUID]):
         return dataclasses.replace(stored, topic=type(domain_event).TOPIC)
 
 
-class BoundedRetryRecorder(PostgresApplicationRecorder):
+class BoundedRetryRecorder(ConcurrentAppendRecorder):
     insert_events = retry(
         (InterfaceError, OperationalError), max_attempts=INSERT_ATTEMPTS, wait=0.2
     )(PostgresApplicationRecorder.insert_events.__wrapped__)
@@ -82,7 +84,13 @@ class EventStore:
         env["APPLICATION_RECORDER_TOPIC"] = f"{__name__}:BoundedRetryRecorder"
         self._app = RelivChatsApplication(env=env)
         pool = self._app.recorder.datastore.pool  # type: ignore[attr-defined]
-        pool.kwargs["options"] = f"-c statement_timeout={settings.eventstore_statement_timeout_ms}"
+        # No table lock any more, so the library's SET LOCAL lock_timeout never runs: a save
+        # waiting on a concurrent save of the same version is bounded per connection instead.
+        pool.kwargs["options"] = (
+            f"-c statement_timeout={settings.eventstore_statement_timeout_ms}"
+            f" -c lock_timeout={settings.eventstore_lock_timeout_s * 1000}"
+        )
+        self._signal = AppendSignal(settings.database_url, EVENTS_TABLE)
 
     def load(self, aggregate_id: UUID, after: int | None = None) -> list[Event]:
         """The aggregate's events in version order; with `after`, only those past that version."""
@@ -95,13 +103,17 @@ class EventStore:
         """
         if not events:
             raise ValueError("nothing to append")
-        recordings = self._app.save(*events)
+        try:
+            recordings = self._app.save(*events)
+        finally:
+            self._signal.appended()
         return max(recording.notification.id for recording in recordings)
 
     def head(self) -> int:
         return self._app.recorder.max_notification_id() or 0
 
     def close(self) -> None:
+        self._signal.close()
         self._app.close()
 
 

@@ -13,7 +13,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from relivchats import __version__
 from relivchats.api import metrics
 from relivchats.api.dependencies import AppSettings, ReadDb
-from relivchats.projections.status import ProjectionStatus, projection_statuses
+from relivchats.projections.status import (
+    HorizonStatus,
+    ProjectionStatus,
+    horizon_status,
+    projection_statuses,
+)
 from relivchats.settings import Settings
 
 router = APIRouter(tags=["health"])
@@ -38,6 +43,11 @@ async def health() -> dict[str, str]:
 async def _statuses(request: Request, db: ReadDb) -> list[ProjectionStatus]:
     async with db.connection(acquire_timeout=CHECK_TIMEOUT_S) as conn:
         return await projection_statuses(conn, request.app.state.projection_names)
+
+
+async def _horizon(db: ReadDb) -> HorizonStatus:
+    async with db.connection(acquire_timeout=CHECK_TIMEOUT_S) as conn:
+        return await horizon_status(conn)
 
 
 async def _check(probe: Any) -> dict[str, Any]:
@@ -97,7 +107,11 @@ async def db_pool(db: ReadDb) -> dict[str, float]:
 @router.get("/health/projections")
 async def projections_health(request: Request, db: ReadDb) -> dict[str, Any]:
     statuses = await _statuses(request, db)
-    return {"projections": [status.as_dict() for status in statuses]}
+    horizon = await _horizon(db)
+    return {
+        "projections": [status.as_dict() for status in statuses],
+        "horizon": horizon.as_dict(),
+    }
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -108,4 +122,8 @@ async def prometheus(request: Request, db: ReadDb) -> Response:
         metrics.PROJECTION_LAG_EVENTS.labels(status.name).set(status.lag_events)
         metrics.PROJECTION_LAG_SECONDS.labels(status.name).set(status.lag_seconds)
         metrics.PROJECTION_FAILED.labels(status.name).set(1 if status.error else 0)
+    horizon = await _horizon(db)
+    metrics.HORIZON_WAITING_EVENTS.set(horizon.waiting_events)
+    metrics.HORIZON_WAITING_SECONDS.set(horizon.waiting_seconds)
+    metrics.OLDEST_TRANSACTION_SECONDS.set(horizon.oldest_transaction_seconds)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
