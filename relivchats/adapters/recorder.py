@@ -1,8 +1,8 @@
 """Appends without a global lock: our recorder for the `eventsourcing` library, and the wake-up.
 
-The library's PostgreSQL recorder takes `LOCK TABLE ... IN EXCLUSIVE MODE` and sends `NOTIFY` in
-every insert, so that notification ids become visible in commit order. That serialised every
-write of every user (0.27x a row-lock design). Here inserts only insert:
+The library's PostgreSQL recorder locks the whole events table (EXCLUSIVE mode) and sends
+`NOTIFY` in every insert, so that notification ids become visible in commit order. That
+serialised every write of every user (0.27x a row-lock design). Here inserts only insert:
 - each row records its transaction (`transaction_id xid8 DEFAULT pg_current_xact_id()`, migration
   007), and readers take only settled transactions in (transaction_id, notification_id) order
   (`projections/eventlog.py`), so a reader never passes a row that commits later;
