@@ -114,6 +114,21 @@ def start_projector(dsn: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "relivchats", "projector"], env=env)
 
 
+def wait_until_caught_up(dsn: str, within: float = 120.0) -> None:
+    deadline = time.monotonic() + within
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            behind = conn.execute(
+                "SELECT (SELECT count(*) FROM relivchats_events e"
+                "  WHERE (e.transaction_id, e.notification_id) > (p.transaction_id, p.position))"
+                " FROM projection_positions p WHERE name = 'ledger'"
+            ).fetchone()
+            if behind is not None and behind[0] == 0:
+                return
+            time.sleep(0.1)
+    raise RuntimeError("the projector did not catch up")
+
+
 def measure(dsn: str) -> tuple[Commits, int, list[float]]:
     store = EventStore(Settings(database_url=dsn, eventstore_pool_size=CLIENTS))
     users = open_accounts(store, ACCOUNTS)
@@ -121,7 +136,7 @@ def measure(dsn: str) -> tuple[Commits, int, list[float]]:
     commits, stop = Commits(), threading.Event()
     round_trips: list[float] = []
     try:
-        time.sleep(3)  # the projector catches up with the opened accounts first
+        wait_until_caught_up(dsn)  # the opened accounts first: lag is measured from then on
         watcher = threading.Thread(
             target=watch, args=(dsn, commits, stop, round_trips), daemon=True
         )
