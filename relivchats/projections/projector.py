@@ -5,10 +5,10 @@ of events applied together with the checkpoint in one transaction (exactly-once 
 by LISTEN/NOTIFY and by polling (a lost notification never stalls it), reconnecting after
 outages. Writers coalesce their NOTIFYs (`adapters/recorder.py`); while committed events wait
 behind the horizon (an older transaction somewhere is still open), a runner is not caught up: it
-looks again every HORIZON_RECHECK_S instead of waiting for a poll, since the end of that
-transaction may notify nobody. A handler that fails stops its projection at the failing event,
-records it for `/health/projections`, and is retried with backoff, so a deployed fix resumes it.
-Nothing is ever skipped.
+looks again after HORIZON_RECHECK_S, backing off to HORIZON_RECHECK_MAX_S, instead of waiting for
+a poll, since the end of that transaction may notify nobody. A handler that fails stops its
+projection at the failing event, records it for `/health/projections`, and is retried with
+backoff, so a deployed fix resumes it. Nothing is ever skipped.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from relivchats.projections.base import LOG_START, Envelope, LogPosition, Projec
 
 log = logging.getLogger(__name__)
 
-# Writers' transactions last milliseconds: look again soon when one holds events back.
+# Writers' transactions last milliseconds: look again soon when one holds events back, and less
+# often the longer it does (a forgotten open session must not turn every runner into a busy loop).
 HORIZON_RECHECK_S = 0.005
+HORIZON_RECHECK_MAX_S = 0.1
 
 CONNECTION_ERRORS = (
     OSError,
@@ -73,6 +75,7 @@ class ProjectionRunner:
         self.retry_max = retry_max
         self.wake = asyncio.Event()
         self.position: LogPosition = LOG_START
+        self.recheck_s = HORIZON_RECHECK_S
 
     @property
     def name(self) -> str:
@@ -120,8 +123,10 @@ class ProjectionRunner:
         head = await eventlog.head(conn)
         if head.settled <= self.position:
             if head.waiting:
-                await asyncio.sleep(HORIZON_RECHECK_S)
+                await asyncio.sleep(self.recheck_s)
+                self.recheck_s = min(self.recheck_s * 2, HORIZON_RECHECK_MAX_S)
             return head.waiting
+        self.recheck_s = HORIZON_RECHECK_S
         rows = await eventlog.read_rows(
             conn, self.position, head.settled, self.projection.topics, self.batch_size
         )
