@@ -103,7 +103,6 @@ class ProjectionRunner:
                 "projection active", extra={"projection": self.name, "position": self.position}
             )
             while True:
-                self.wake.clear()
                 while await self.step(conn):
                     pass
                 with contextlib.suppress(TimeoutError):
@@ -120,10 +119,12 @@ class ProjectionRunner:
 
     async def step(self, conn: asyncpg.Connection) -> bool:
         """Apply the next batch; False when caught up with every committed event."""
+        self.wake.clear()  # before reading the head: a later wake-up is kept for the next look
         head = await eventlog.head(conn)
         if head.settled <= self.position:
-            if head.waiting:
-                await asyncio.sleep(self.recheck_s)
+            if head.waiting:  # the holder's end wakes us when it was a save; else the timeout
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=self.recheck_s)
                 self.recheck_s = min(self.recheck_s * 2, HORIZON_RECHECK_MAX_S)
             return head.waiting
         self.recheck_s = HORIZON_RECHECK_S
