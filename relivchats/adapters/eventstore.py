@@ -25,7 +25,6 @@ from eventsourcing.persistence import (
     Mapper,
     StoredEvent,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import InterfaceError, OperationalError
 
@@ -55,7 +54,7 @@ class StableTopicMapper(Mapper[UUID]):
 class BoundedRetryRecorder(ConcurrentAppendRecorder):
     insert_events = retry(
         (InterfaceError, OperationalError), max_attempts=INSERT_ATTEMPTS, wait=0.2
-    )(PostgresApplicationRecorder.insert_events.__wrapped__)
+    )(ConcurrentAppendRecorder.insert_events)
 
 
 def build_transcoder() -> JSONTranscoder:
