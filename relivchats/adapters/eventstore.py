@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     Mapper,
     StoredEvent,
 )
+from eventsourcing.postgres import PostgresFactory
 
 import relivchats.domain  # noqa: F401  (imports every event class, registering its topic)
 from relivchats.adapters.recorder import AppendSignal, ConcurrentAppendRecorder
@@ -40,6 +41,9 @@ EVENTS_TABLE = "relivchats_events"
 # The library retries a lock timeout ten times by default (a 1 s timeout surfaced after 11.8 s);
 # a save that waits that long on a concurrent save of the same version should fail fast instead.
 INSERT_ATTEMPTS = 3
+
+# Our key in the library's environment: libpq options for every event store session.
+SESSION_OPTIONS = "POSTGRES_SESSION_OPTIONS"
 
 VersionConflict = IntegrityError
 T = TypeVar("T")
@@ -70,6 +74,20 @@ class BoundedRetryRecorder(ConcurrentAppendRecorder):
         )
 
 
+class SessionTimeoutsFactory(PostgresFactory):
+    """The library's factory, with our session options given to its pool before it opens.
+
+    Building the application opens the pool (to register the library's types), so options set
+    on the pool afterwards would miss its first connections: they would wait on locks forever.
+    """
+
+    def __init__(self, env: Any):
+        super().__init__(env)
+        connect_kwargs = self.datastore.pool.kwargs
+        assert isinstance(connect_kwargs, dict)  # the library passes a plain dict
+        connect_kwargs["options"] = self.env.get(SESSION_OPTIONS, "")
+
+
 def build_transcoder() -> JSONTranscoder:
     transcoder = JSONTranscoder()
     Application.register_transcodings(None, transcoder)  # type: ignore[arg-type]
@@ -94,15 +112,15 @@ class EventStore:
     def __init__(self, settings: Settings):
         env = settings.eventstore_env()
         env["APPLICATION_RECORDER_TOPIC"] = f"{__name__}:BoundedRetryRecorder"
-        self._app = RelivChatsApplication(env=env)
-        self.command_max_attempts = settings.command_max_attempts
-        pool = self._app.recorder.datastore.pool  # type: ignore[attr-defined]
+        env["PERSISTENCE_MODULE"] = f"{__name__}:SessionTimeoutsFactory"
         # No table lock any more, so the library's SET LOCAL lock_timeout never runs: a save
-        # waiting on a concurrent save of the same version is bounded per connection instead.
-        pool.kwargs["options"] = (
+        # waiting on a lock (a concurrent save of the same version) is bounded per session.
+        env[SESSION_OPTIONS] = (
             f"-c statement_timeout={settings.eventstore_statement_timeout_ms}"
             f" -c lock_timeout={settings.eventstore_lock_timeout_s * 1000}"
         )
+        self._app = RelivChatsApplication(env=env)
+        self.command_max_attempts = settings.command_max_attempts
         self._signal = AppendSignal(settings.database_url, EVENTS_TABLE)
 
     def load(self, aggregate_id: UUID, after: int | None = None) -> list[Event]:
