@@ -18,6 +18,7 @@ from relivchats.adapters.eventstore import EventStore
 from relivchats.domain.events import next_event_fields
 from relivchats.domain.users import UserRegistered
 from relivchats.projections import eventlog
+from relivchats.projections.base import LOG_START
 from relivchats.projections.rebuild import REBUILD_BATCH, rebuild
 from relivchats.projections.users import UsersProjection
 from relivchats.settings import Settings
@@ -39,11 +40,11 @@ async def read_and_decode_seconds(dsn: str) -> float:
     decode them with the library's mapper — but write nothing."""
     conn = await asyncpg.connect(dsn)
     started = time.perf_counter()
-    after, head = 0, await eventlog.head_position(conn)
+    after, head = LOG_START, await eventlog.head_position(conn)
     topics = UsersProjection.topics
     while rows := await eventlog.read_rows(conn, after, head, topics, REBUILD_BATCH):
         batch = [eventlog.decode(row) for row in rows]
-        after = batch[-1].position
+        after = batch[-1].log_position
     await conn.close()
     return time.perf_counter() - started
 

@@ -7,7 +7,10 @@ Rows, each with a baseline measured in the same run on the same database:
   (`SELECT ... FOR UPDATE` on a balance row, a reservation row and a ledger row per movement, one
   psycopg connection per thread, as the old design did);
 - the same on ONE hot account, 16 clients, against the same row-lock design;
-- the ledger projection rebuilt from zero, events/s, against reading the same rows raw.
+- the append ceiling itself against raw asyncpg one-row inserts into the same table on 16
+  connections (no library, no mapping: what PostgreSQL allows here);
+- the ledger projection rebuilt from zero, events/s, against reading the same rows raw in the
+  same order and batches.
 """
 
 from __future__ import annotations
@@ -27,15 +30,17 @@ import asyncpg
 
 from bench.common import Row, throwaway_database
 from bench.row_lock_baseline import prepare_row_lock, row_lock_cycle
-from relivchats.adapters.eventstore import EventStore
+from relivchats.adapters.eventstore import EVENTS_TABLE, EventStore
 from relivchats.commands.credits import capture_reservation, reserve_coins
 from relivchats.domain import credits_rules as rules
 from relivchats.domain.credits import CreditAccount, CreditEvent, evolve
 from relivchats.domain.errors import DomainError
 from relivchats.domain.events import next_event_fields
 from relivchats.domain.users import UserRegistered
+from relivchats.projections import eventlog
+from relivchats.projections.base import LOG_START
 from relivchats.projections.ledger import LedgerProjection
-from relivchats.projections.rebuild import rebuild
+from relivchats.projections.rebuild import REBUILD_BATCH, rebuild
 from relivchats.settings import Settings
 
 ACCOUNTS = 1_000
@@ -159,6 +164,30 @@ def best_of_rounds(loads: dict[str, tuple[Callable[[], Cycle], float]]) -> dict[
     return best
 
 
+async def raw_insert_rate(dsn: str, connections: int, seconds: float) -> float:
+    """Baseline for the append ceiling: one-row inserts, autocommit, on `connections` at once."""
+    pool = [await asyncpg.connect(dsn) for _ in range(connections)]
+    deadline = time.perf_counter() + seconds
+    statement = (
+        f"INSERT INTO {EVENTS_TABLE} (originator_id, originator_version, topic, state)"
+        " VALUES ($1, 1, 'bench.RawInsert.v1', $2)"
+    )
+
+    async def insert(conn: asyncpg.Connection) -> int:
+        count = 0
+        while time.perf_counter() < deadline:
+            await conn.execute(statement, uuid.uuid4(), b'{"raw": true}')
+            count += 1
+        return count
+
+    started = time.perf_counter()
+    counts = await asyncio.gather(*(insert(conn) for conn in pool))
+    elapsed = time.perf_counter() - started
+    for conn in pool:
+        await conn.close()
+    return sum(counts) / elapsed
+
+
 def cycle_rows(dsn: str) -> list[Row]:
     store = EventStore(Settings(database_url=dsn, eventstore_pool_size=CLIENTS))
     try:
@@ -172,6 +201,9 @@ def cycle_rows(dsn: str) -> list[Row]:
                 "hot": (event_sourced_cycle(store, users[:1]), SECONDS),
                 "hot_locked": (row_lock_cycle(dsn, users[:1]), SECONDS),
             }
+        )
+        raw_inserts = max(
+            asyncio.run(raw_insert_rate(dsn, CLIENTS, CEILING_SECONDS)) for _ in range(ROUNDS)
         )
     finally:
         store.close()
@@ -198,6 +230,14 @@ def cycle_rows(dsn: str) -> list[Row]:
             "figure": hot.summary(),
             "baseline": f"row lock: {hot_locked.summary()}",
             "ratio": f"{hot.rate / hot_locked.rate:.2f} x row lock",
+        },
+        {
+            "what": "append ceiling (one-event saves through the library)",
+            "conditions": f"{CLIENTS} threads, fresh aggregates, best of {ROUNDS}"
+            f" {CEILING_SECONDS} s rounds",
+            "figure": f"{ceiling.rate:,.0f} saves/s, p99 {ceiling.p99_ms:.0f} ms",
+            "baseline": f"raw asyncpg one-row inserts, {CLIENTS} connections: {raw_inserts:,.0f}/s",
+            "ratio": f"{ceiling.rate / raw_inserts:.2f}",
         },
     ]
 
@@ -230,15 +270,10 @@ def seed_history(store: EventStore, accounts: int) -> int:
 async def raw_read_rate(dsn: str) -> float:
     """Baseline: fetch the same event rows in the same batches; decode and write nothing."""
     conn = await asyncpg.connect(dsn)
-    started, after, count = time.perf_counter(), 0, 0
-    while rows := await conn.fetch(
-        "SELECT notification_id, originator_id, originator_version, topic, state, recorded_at"
-        " FROM relivchats_events WHERE notification_id > $1 AND topic = ANY($2::text[])"
-        " ORDER BY notification_id LIMIT 2000",
-        after,
-        list(LedgerProjection.topics),
-    ):
-        after, count = rows[-1]["notification_id"], count + len(rows)
+    started, after, count = time.perf_counter(), LOG_START, 0
+    head, topics = await eventlog.head_position(conn), LedgerProjection.topics
+    while rows := await eventlog.read_rows(conn, after, head, topics, REBUILD_BATCH):
+        after, count = eventlog.row_position(rows[-1]), count + len(rows)
     await conn.close()
     return count / (time.perf_counter() - started)
 

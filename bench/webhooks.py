@@ -4,7 +4,7 @@ Rows:
 - duplicate storm: every request is the same signed Razorpay capture (wrk, 50 connections);
   exactly one delivery may credit coins, and no answer may be a 5xx;
 - distinct captures: every request captures another order (each a real append of receipt,
-  order and coins in one save; the event store's table lock is the ceiling here).
+  order and coins in one save, concurrent with the others).
 Baseline, measured in the same run under the same conditions: a bare FastAPI app that only
 verifies the signature of the same body (no database), i.e. the floor of any webhook endpoint.
 """

@@ -73,7 +73,7 @@ async def verify_account(conn: asyncpg.Connection, account_id: UUID) -> Verifica
         upto = await eventlog.checkpoint_position(conn, LedgerProjection.name)
         envelopes = await eventlog.read_stream(conn, account_id, upto)
         balance, entries, reservations = await ledger_queries.snapshot(conn, account_id)
-    return compare(account_id, upto, envelopes, balance, entries, reservations)
+    return compare(account_id, upto.notification_id, envelopes, balance, entries, reservations)
 
 
 async def audited_account_ids(conn: asyncpg.Connection) -> list[UUID]:

@@ -3,7 +3,8 @@
 Facts that shape this module (architecture.md section 2):
 - one application, pinned name "RelivChats" -> one table `relivchats_events`, one global order;
 - `CREATE_TABLE=no`: our migrations own the schema;
-- every save takes an EXCLUSIVE table lock, so ids become visible in commit order;
+- saves run concurrently, without a table lock (`recorder.py`): readers follow the log in
+  (transaction id, notification id) order over settled transactions (`projections/eventlog.py`);
 - the library is synchronous: the API reaches it through a bounded thread pool;
 - storage trouble leaves it as `StorageUnavailable` (adapters/storage.py), a version conflict
   as `VersionConflict`: callers never see the library's or psycopg's exception classes.
@@ -27,9 +28,10 @@ from eventsourcing.persistence import (
     Mapper,
     StoredEvent,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresFactory
 
 import relivchats.domain  # noqa: F401  (imports every event class, registering its topic)
+from relivchats.adapters.recorder import AppendSignal, ConcurrentAppendRecorder
 from relivchats.adapters.storage import EVENT_STORE_TRANSIENT, StorageUnavailable, retrying_sync
 from relivchats.domain.events import Event
 from relivchats.settings import Settings
@@ -37,8 +39,11 @@ from relivchats.settings import Settings
 APPLICATION_NAME = "RelivChats"
 EVENTS_TABLE = "relivchats_events"
 # The library retries a lock timeout ten times by default (a 1 s timeout surfaced after 11.8 s);
-# a command that cannot get the table lock in a few seconds should fail fast instead.
+# a save that waits that long on a concurrent save of the same version should fail fast instead.
 INSERT_ATTEMPTS = 3
+
+# Our key in the library's environment: libpq options for every event store session.
+SESSION_OPTIONS = "POSTGRES_SESSION_OPTIONS"
 
 VersionConflict = IntegrityError
 T = TypeVar("T")
@@ -52,7 +57,7 @@ class StableTopicMapper(Mapper[UUID]):
         return dataclasses.replace(stored, topic=type(domain_event).TOPIC)
 
 
-class BoundedRetryRecorder(PostgresApplicationRecorder):
+class BoundedRetryRecorder(ConcurrentAppendRecorder):
     """The library's insert with our bounded, counted retry instead of its ten silent ones.
 
     A retried insert whose first try did commit (the connection broke after the commit) meets
@@ -60,13 +65,27 @@ class BoundedRetryRecorder(PostgresApplicationRecorder):
     """
 
     def insert_events(self, stored_events: Any, **kwargs: Any) -> Any:
-        insert = PostgresApplicationRecorder.insert_events.__wrapped__  # without its retry
+        insert = ConcurrentAppendRecorder.insert_events
         return retrying_sync(
             "append",
             lambda: insert(self, stored_events, **kwargs),
             attempts=INSERT_ATTEMPTS,
             base_s=0.2,
         )
+
+
+class SessionTimeoutsFactory(PostgresFactory):
+    """The library's factory, with our session options given to its pool before it opens.
+
+    Building the application opens the pool (to register the library's types), so options set
+    on the pool afterwards would miss its first connections: they would wait on locks forever.
+    """
+
+    def __init__(self, env: Any):
+        super().__init__(env)
+        connect_kwargs = self.datastore.pool.kwargs
+        assert isinstance(connect_kwargs, dict)  # the library passes a plain dict
+        connect_kwargs["options"] = self.env.get(SESSION_OPTIONS, "")
 
 
 def build_transcoder() -> JSONTranscoder:
@@ -93,10 +112,16 @@ class EventStore:
     def __init__(self, settings: Settings):
         env = settings.eventstore_env()
         env["APPLICATION_RECORDER_TOPIC"] = f"{__name__}:BoundedRetryRecorder"
+        env["PERSISTENCE_MODULE"] = f"{__name__}:SessionTimeoutsFactory"
+        # No table lock any more, so the library's SET LOCAL lock_timeout never runs: a save
+        # waiting on a lock (a concurrent save of the same version) is bounded per session.
+        env[SESSION_OPTIONS] = (
+            f"-c statement_timeout={settings.eventstore_statement_timeout_ms}"
+            f" -c lock_timeout={settings.eventstore_lock_timeout_s * 1000}"
+        )
         self._app = RelivChatsApplication(env=env)
         self.command_max_attempts = settings.command_max_attempts
-        pool = self._app.recorder.datastore.pool  # type: ignore[attr-defined]
-        pool.kwargs["options"] = f"-c statement_timeout={settings.eventstore_statement_timeout_ms}"
+        self._signal = AppendSignal(settings.database_url, EVENTS_TABLE)
 
     def load(self, aggregate_id: UUID, after: int | None = None) -> list[Event]:
         """The aggregate's events in version order; with `after`, only those past that version."""
@@ -110,8 +135,11 @@ class EventStore:
         """
         if not events:
             raise ValueError("nothing to append")
-        with storage_failures("append"):
-            recordings = self._app.save(*events)
+        try:
+            with storage_failures("append"):
+                recordings = self._app.save(*events)
+        finally:
+            self._signal.appended()
         return max(recording.notification.id for recording in recordings)
 
     def head(self) -> int:
@@ -119,6 +147,7 @@ class EventStore:
             return self._app.recorder.max_notification_id() or 0
 
     def close(self) -> None:
+        self._signal.close()
         self._app.close()
 
 

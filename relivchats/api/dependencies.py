@@ -24,7 +24,7 @@ from relivchats.adapters.ratelimit import RateLimiter, Window, parse_rule
 from relivchats.api.errors import ApiError
 from relivchats.logs import user_id_var
 from relivchats.projections import chat_queries
-from relivchats.projections.status import slowest_position
+from relivchats.projections.status import projected
 from relivchats.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -129,12 +129,12 @@ async def wait_until_projected(
     deadline = time.monotonic() + settings.min_position_timeout_s
     while True:
         async with pool.connection() as conn:
-            reached = await slowest_position(conn, names)
-        if reached >= wanted:
-            response.headers["X-Read-Position"] = str(reached)
+            reached, read_position = await projected(conn, names, wanted)
+        if reached:
+            response.headers["X-Read-Position"] = str(read_position)
             return True
         if time.monotonic() >= deadline:
-            response.headers["X-Read-Position"] = str(reached)
+            response.headers["X-Read-Position"] = str(read_position)
             response.headers["X-Consistency"] = "stale"
             return False
         await asyncio.sleep(POSITION_POLL_S)

@@ -28,6 +28,17 @@ PROJECTION_LAG_SECONDS = Gauge(
 PROJECTION_FAILED = Gauge(
     "relivchats_projection_failed", "1 while a projection is stopped by an error", ["projection"]
 )
+HORIZON_WAITING_EVENTS = Gauge(
+    "relivchats_horizon_waiting_events",
+    "Committed events no projection may read yet: an older transaction is still open",
+)
+HORIZON_WAITING_SECONDS = Gauge(
+    "relivchats_horizon_waiting_seconds", "Age of the oldest event waiting behind the horizon"
+)
+OLDEST_TRANSACTION_SECONDS = Gauge(
+    "relivchats_oldest_transaction_seconds",
+    "Age of the oldest open transaction that wrote (it holds the horizon)",
+)
 EVENT_LOOP_LAG = Histogram(
     "relivchats_event_loop_lag_seconds",
     "How late the event loop woke a probe (LOOP_LAG_PROBE_MS > 0): time it was blocked",

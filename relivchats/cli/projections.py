@@ -60,7 +60,8 @@ def run_rebuild(arguments: argparse.Namespace) -> int:
             print(refused, file=sys.stderr)
             return 2
         print(
-            f"{result.projection}: {result.events} events to position {result.position}"
+            f"{result.projection}: {result.events} events to position"
+            f" {result.position.notification_id}"
             f" in {result.seconds:.2f} s ({result.events_per_second:,.0f} events/s)"
         )
     return 0

@@ -10,20 +10,44 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 import asyncpg
 
 from relivchats.domain.events import Event
 
 
+class LogPosition(NamedTuple):
+    """A place in the log's order: the inserting transaction, then the notification id.
+
+    Writers append concurrently, so notification ids are not in commit order; ordering by the
+    transaction id first, and reading only settled transactions, gives an order that never changes
+    behind a reader (architecture.md section 2). Tuples compare in that order.
+    """
+
+    transaction_id: int
+    notification_id: int
+
+
+LOG_START = LogPosition(0, 0)
+
+
 @dataclass(frozen=True)
 class Envelope:
-    """One decoded event with its place in the log."""
+    """One decoded event with its place in the log.
+
+    `position` is the event's notification id: unique, what writes answer and read rows record.
+    `log_position` is where it sits in the order projections follow.
+    """
 
     position: int
     event: Event
     recorded_at: datetime
+    transaction_id: int = 0
+
+    @property
+    def log_position(self) -> LogPosition:
+        return LogPosition(self.transaction_id, self.position)
 
 
 class Projection(Protocol):

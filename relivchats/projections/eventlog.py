@@ -1,11 +1,16 @@
 """Reading the event log and keeping each projection's checkpoint: the projector's SQL.
 
-The log is the eventsourcing library's `relivchats_events` table. Every writer takes an EXCLUSIVE
-table lock, so once a notification id is visible every smaller id is committed or will never
-exist: reading up to the visible head never skips an event (architecture.md section 2).
-The checkpoint (`projection_positions.position`) is advanced only together with the rows it
-covers, and only if nobody else moved it (optimistic), so two instances or a rebuild switching
-tables can never apply a batch twice.
+The log is the eventsourcing library's `relivchats_events` table. Writers append concurrently
+(no table lock, `adapters/recorder.py`), so a smaller notification id may commit after a larger
+one. Each row records its inserting transaction instead, and the log's order is
+(transaction_id, notification_id) over settled transactions only: those below
+`pg_snapshot_xmin(pg_current_snapshot())`, the oldest transaction still running anywhere in the
+cluster. Every such transaction has committed or rolled back, so no row can ever appear before a
+position a reader has passed (architecture.md section 2). The price: one long transaction holds
+every reader back (the horizon lag in `/health/projections`).
+The checkpoint (`projection_positions.transaction_id, position`) is advanced only together with
+the rows it covers, and only if nobody else moved it (optimistic), so two instances or a rebuild
+switching tables can never apply a batch twice.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from eventsourcing.persistence import StoredEvent
 
 from relivchats.adapters.eventstore import build_mapper
 from relivchats.domain.events import Event
-from relivchats.projections.base import Envelope
+from relivchats.projections.base import LOG_START, Envelope, LogPosition
 
 _mapper = build_mapper()
 
@@ -30,8 +35,16 @@ class CheckpointMoved(Exception):
 
 @dataclass(frozen=True)
 class Checkpoint:
-    position: int
+    position: LogPosition
     error: str | None
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last settled event, and whether committed events wait behind the horizon."""
+
+    settled: LogPosition
+    waiting: bool
 
 
 def decode(row: asyncpg.Record) -> Envelope:
@@ -43,26 +56,60 @@ def decode(row: asyncpg.Record) -> Envelope:
     )
     event = _mapper.to_domain_event(stored)
     assert isinstance(event, Event), f"{row['topic']} is not a RelivChats event"
-    return Envelope(position=row["notification_id"], event=event, recorded_at=row["recorded_at"])
-
-
-async def head_position(conn: asyncpg.Connection) -> int:
-    head: int = await conn.fetchval(
-        "SELECT coalesce(max(notification_id), 0) FROM relivchats_events"
+    return Envelope(
+        position=row["notification_id"],
+        event=event,
+        recorded_at=row["recorded_at"],
+        transaction_id=row["transaction_id"],
     )
-    return head
+
+
+def row_position(row: asyncpg.Record) -> LogPosition:
+    return LogPosition(row["transaction_id"], row["notification_id"])
+
+
+# One statement, so the horizon, the settled head and the waiting rows share one snapshot.
+_HEAD = """
+SELECT s.transaction_id, s.notification_id,
+       EXISTS (SELECT 1 FROM relivchats_events w WHERE w.transaction_id >= h.xmin) AS waiting
+FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) AS h
+LEFT JOIN LATERAL (
+    SELECT e.transaction_id, e.notification_id FROM relivchats_events e
+    WHERE e.transaction_id < h.xmin
+    ORDER BY e.transaction_id DESC, e.notification_id DESC LIMIT 1
+) AS s ON true
+"""
+
+
+async def head(conn: asyncpg.Connection) -> Head:
+    row = await conn.fetchrow(_HEAD)
+    assert row is not None
+    settled = row_position(row) if row["notification_id"] is not None else LOG_START
+    return Head(settled=settled, waiting=row["waiting"])
+
+
+async def head_position(conn: asyncpg.Connection) -> LogPosition:
+    """The last settled event's position: reading up to it never skips one committed later."""
+    return (await head(conn)).settled
 
 
 async def read_rows(
-    conn: asyncpg.Connection, after: int, upto: int, topics: tuple[str, ...], limit: int
+    conn: asyncpg.Connection,
+    after: LogPosition,
+    upto: LogPosition,
+    topics: tuple[str, ...],
+    limit: int,
 ) -> list[asyncpg.Record]:
+    """Events with `topics` after `after` up to `upto` (a settled position), in log order."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT notification_id, originator_id, originator_version, topic, state, recorded_at"
-        " FROM relivchats_events"
-        " WHERE notification_id > $1 AND notification_id <= $2 AND topic = ANY($3::text[])"
-        " ORDER BY notification_id LIMIT $4",
-        after,
-        upto,
+        "SELECT transaction_id, notification_id, originator_id, originator_version, topic,"
+        " state, recorded_at FROM relivchats_events"
+        " WHERE (transaction_id, notification_id) > ($1::xid8, $2)"
+        " AND (transaction_id, notification_id) <= ($3::xid8, $4)"
+        " AND topic = ANY($5::text[])"
+        " ORDER BY transaction_id, notification_id LIMIT $6",
+        *after,
+        *upto,
         list(topics),
         limit,
     )
@@ -74,29 +121,30 @@ async def ensure_checkpoint(conn: asyncpg.Connection, name: str) -> Checkpoint:
         "INSERT INTO projection_positions (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", name
     )
     row = await conn.fetchrow(
-        "SELECT position, error FROM projection_positions WHERE name = $1", name
+        "SELECT transaction_id, position, error FROM projection_positions WHERE name = $1", name
     )
     assert row is not None
-    return Checkpoint(position=row["position"], error=row["error"])
+    return Checkpoint(LogPosition(row["transaction_id"], row["position"]), row["error"])
 
 
 async def advance_checkpoint(
     conn: asyncpg.Connection,
     name: str,
-    expected: int,
-    new: int,
+    expected: LogPosition,
+    new: LogPosition,
     last_recorded_at: datetime | None,
 ) -> None:
     """Move the checkpoint from `expected` to `new`; call first thing in the batch transaction."""
     status = await conn.execute(
-        "UPDATE projection_positions SET position = $3, applied_at = clock_timestamp(),"
-        " last_event_recorded_at = coalesce($4, last_event_recorded_at), error = NULL,"
+        "UPDATE projection_positions SET transaction_id = $4, position = $5,"
+        " applied_at = clock_timestamp(),"
+        " last_event_recorded_at = coalesce($6, last_event_recorded_at), error = NULL,"
         " failed_position = NULL, failed_topic = NULL, failed_at = NULL,"
         " updated_at = clock_timestamp()"
-        " WHERE name = $1 AND position = $2",
+        " WHERE name = $1 AND transaction_id = $2 AND position = $3",
         name,
-        expected,
-        new,
+        *expected,
+        *new,
         last_recorded_at,
     )
     if status != "UPDATE 1":
@@ -116,32 +164,36 @@ async def record_failure(
     )
 
 
-async def checkpoint_position(conn: asyncpg.Connection, name: str) -> int:
-    """How far a projection has applied the log (0 if it never ran); read-only."""
-    position: int | None = await conn.fetchval(
-        "SELECT position FROM projection_positions WHERE name = $1", name
+async def checkpoint_position(conn: asyncpg.Connection, name: str) -> LogPosition:
+    """How far a projection has applied the log (the start if it never ran); read-only."""
+    row = await conn.fetchrow(
+        "SELECT transaction_id, position FROM projection_positions WHERE name = $1", name
     )
-    return position or 0
+    return LogPosition(row["transaction_id"], row["position"]) if row else LOG_START
 
 
-async def read_stream(conn: asyncpg.Connection, originator_id: UUID, upto: int) -> list[Envelope]:
+async def read_stream(
+    conn: asyncpg.Connection, originator_id: UUID, upto: LogPosition
+) -> list[Envelope]:
     """One aggregate's events in version order, up to a log position (the auditor's replay)."""
     rows = await conn.fetch(
-        "SELECT notification_id, originator_id, originator_version, topic, state, recorded_at"
-        " FROM relivchats_events WHERE originator_id = $1 AND notification_id <= $2"
+        "SELECT transaction_id, notification_id, originator_id, originator_version, topic,"
+        " state, recorded_at FROM relivchats_events"
+        " WHERE originator_id = $1 AND (transaction_id, notification_id) <= ($2::xid8, $3)"
         " ORDER BY originator_version",
         originator_id,
-        upto,
+        *upto,
     )
     return [decode(row) for row in rows]
 
 
-async def originators(conn: asyncpg.Connection, topic: str, upto: int) -> list[UUID]:
+async def originators(conn: asyncpg.Connection, topic: str, upto: LogPosition) -> list[UUID]:
     """Ids of the aggregates whose events with `topic` are in the log up to a position."""
     rows = await conn.fetch(
-        "SELECT originator_id FROM relivchats_events WHERE topic = $1 AND notification_id <= $2"
-        " ORDER BY notification_id",
+        "SELECT originator_id FROM relivchats_events"
+        " WHERE topic = $1 AND (transaction_id, notification_id) <= ($2::xid8, $3)"
+        " ORDER BY transaction_id, notification_id",
         topic,
-        upto,
+        *upto,
     )
     return [row["originator_id"] for row in rows]

@@ -3,9 +3,12 @@
 Per projection: one active instance (a session advisory lock elects it; standbys wait), batches
 of events applied together with the checkpoint in one transaction (exactly-once effect), woken
 by LISTEN/NOTIFY and by polling (a lost notification never stalls it), reconnecting after
-outages. A handler that fails stops its projection at the failing event, records it for
-`/health/projections`, and is retried with backoff, so a deployed fix resumes it. Nothing is
-ever skipped.
+outages. Writers coalesce their NOTIFYs (`adapters/recorder.py`); while committed events wait
+behind the horizon (an older transaction somewhere is still open), a runner is not caught up: it
+looks again after HORIZON_RECHECK_S, backing off to HORIZON_RECHECK_MAX_S, instead of waiting for
+a poll, since the end of that transaction may notify nobody. A handler that fails stops its
+projection at the failing event, records it for `/health/projections`, and is retried with
+backoff, so a deployed fix resumes it. Nothing is ever skipped.
 """
 
 from __future__ import annotations
@@ -19,9 +22,14 @@ import asyncpg
 
 from relivchats.adapters.eventstore import EVENTS_TABLE
 from relivchats.projections import eventlog
-from relivchats.projections.base import Envelope, Projection
+from relivchats.projections.base import LOG_START, Envelope, LogPosition, Projection
 
 log = logging.getLogger(__name__)
+
+# Writers' transactions last milliseconds: look again soon when one holds events back, and less
+# often the longer it does (a forgotten open session must not turn every runner into a busy loop).
+HORIZON_RECHECK_S = 0.005
+HORIZON_RECHECK_MAX_S = 0.1
 
 CONNECTION_ERRORS = (
     OSError,
@@ -44,7 +52,12 @@ async def connect(dsn: str) -> asyncpg.Connection:
     return await asyncpg.connect(
         dsn,
         timeout=5,
-        server_settings={"application_name": "relivchats-projector", "statement_timeout": "30000"},
+        server_settings={
+            "application_name": "relivchats-projector",
+            "statement_timeout": "30000",
+            # Batch transactions hold every reader's horizon back while open: never let one idle.
+            "idle_in_transaction_session_timeout": "5000",
+        },
     )
 
 
@@ -64,7 +77,8 @@ class ProjectionRunner:
         self.poll_interval = poll_interval
         self.retry_max = retry_max
         self.wake = asyncio.Event()
-        self.position = 0
+        self.position: LogPosition = LOG_START
+        self.recheck_s = HORIZON_RECHECK_S
 
     @property
     def name(self) -> str:
@@ -92,7 +106,6 @@ class ProjectionRunner:
                 "projection active", extra={"projection": self.name, "position": self.position}
             )
             while True:
-                self.wake.clear()
                 while await self.step(conn):
                     pass
                 with contextlib.suppress(TimeoutError):
@@ -108,15 +121,21 @@ class ProjectionRunner:
             await asyncio.sleep(self.poll_interval)
 
     async def step(self, conn: asyncpg.Connection) -> bool:
-        """Apply the next batch; False when caught up with the log's head."""
-        head = await eventlog.head_position(conn)
-        if head <= self.position:
-            return False
+        """Apply the next batch; False when caught up with every committed event."""
+        self.wake.clear()  # before reading the head: a later wake-up is kept for the next look
+        head = await eventlog.head(conn)
+        if head.settled <= self.position:
+            if head.waiting:  # the holder's end wakes us when it was a save; else the timeout
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=self.recheck_s)
+                self.recheck_s = min(self.recheck_s * 2, HORIZON_RECHECK_MAX_S)
+            return head.waiting
+        self.recheck_s = HORIZON_RECHECK_S
         rows = await eventlog.read_rows(
-            conn, self.position, head, self.projection.topics, self.batch_size
+            conn, self.position, head.settled, self.projection.topics, self.batch_size
         )
         full = len(rows) == self.batch_size
-        upto = rows[-1]["notification_id"] if full else head
+        upto = eventlog.row_position(rows[-1]) if full else head.settled
         batch = [eventlog.decode(row) for row in rows]
         try:
             await self._apply(conn, batch, upto)
@@ -128,7 +147,9 @@ class ProjectionRunner:
             await self._apply_one_by_one(conn, batch)
         return True
 
-    async def _apply(self, conn: asyncpg.Connection, batch: list[Envelope], upto: int) -> None:
+    async def _apply(
+        self, conn: asyncpg.Connection, batch: list[Envelope], upto: LogPosition
+    ) -> None:
         last_recorded = batch[-1].recorded_at if batch else None
         async with conn.transaction():
             await eventlog.advance_checkpoint(conn, self.name, self.position, upto, last_recorded)
@@ -140,7 +161,7 @@ class ProjectionRunner:
         """Find the failing event: apply what precedes it, record it, and stop there."""
         for envelope in batch:
             try:
-                await self._apply(conn, [envelope], envelope.position)
+                await self._apply(conn, [envelope], envelope.log_position)
             except CONNECTION_ERRORS:
                 raise
             except Exception as error:

@@ -16,7 +16,7 @@ import asyncpg
 from tqdm import tqdm
 
 from relivchats.projections import eventlog
-from relivchats.projections.base import Projection
+from relivchats.projections.base import LOG_START, LogPosition, Projection
 from relivchats.projections.projector import connect
 
 REBUILD_BATCH = 2000
@@ -26,7 +26,7 @@ REBUILD_BATCH = 2000
 class RebuildResult:
     projection: str
     events: int
-    position: int
+    position: LogPosition
     seconds: float
 
     @property
@@ -51,7 +51,7 @@ async def rebuild(
         head = await eventlog.head_position(conn)
         total = await _count_events(conn, projection, head)
         with tqdm(total=total, disable=not progress, unit="ev", desc=projection.name) as bar:
-            applied = await _replay(conn, projection, 0, head, bar)
+            applied = await _replay(conn, projection, LOG_START, head, bar)
             if switch:
                 async with conn.transaction():
                     head, caught_up = await _switch(conn, projection, head, bar)
@@ -87,37 +87,43 @@ async def _prepare_shadow(conn: asyncpg.Connection, projection: Projection) -> N
     await conn.execute(f"SET search_path = {shadow}, public")
 
 
-async def _count_events(conn: asyncpg.Connection, projection: Projection, head: int) -> int:
+async def _count_events(conn: asyncpg.Connection, projection: Projection, head: LogPosition) -> int:
     count: int = await conn.fetchval(
         "SELECT count(*) FROM relivchats_events WHERE topic = ANY($1::text[])"
-        " AND notification_id <= $2",
+        " AND (transaction_id, notification_id) <= ($2::xid8, $3)",
         list(projection.topics),
-        head,
+        *head,
     )
     return count
 
 
 async def _replay(
-    conn: asyncpg.Connection, projection: Projection, after: int, upto: int, bar: tqdm[None]
+    conn: asyncpg.Connection,
+    projection: Projection,
+    after: LogPosition,
+    upto: LogPosition,
+    bar: tqdm[None],
 ) -> int:
     applied = 0
     while rows := await eventlog.read_rows(conn, after, upto, projection.topics, REBUILD_BATCH):
         batch = [eventlog.decode(row) for row in rows]
         async with conn.transaction():
             await projection.apply(conn, batch)
-        after = batch[-1].position
+        after = batch[-1].log_position
         applied += len(batch)
         bar.update(len(batch))
     return applied
 
 
 async def _switch(
-    conn: asyncpg.Connection, projection: Projection, replayed_upto: int, bar: tqdm[None]
-) -> tuple[int, int]:
+    conn: asyncpg.Connection, projection: Projection, replayed_upto: LogPosition, bar: tqdm[None]
+) -> tuple[LogPosition, int]:
     await eventlog.ensure_checkpoint(conn, projection.name)
     await conn.execute(
         "SELECT 1 FROM projection_positions WHERE name = $1 FOR UPDATE", projection.name
     )
+    # This transaction now has an id, which bounds its own horizon: whatever commits later lies
+    # after `head` in the log's order and is left to the live projector.
     head = await eventlog.head_position(conn)
     caught_up = await _replay(conn, projection, replayed_upto, head, bar)
     shadow = shadow_schema(projection)
@@ -127,9 +133,10 @@ async def _switch(
         )
     await conn.execute(f"DROP SCHEMA {shadow}")
     await conn.execute(
-        "UPDATE projection_positions SET position = $2, error = NULL, failed_position = NULL,"
-        " failed_topic = NULL, failed_at = NULL, updated_at = clock_timestamp() WHERE name = $1",
+        "UPDATE projection_positions SET transaction_id = $2, position = $3, error = NULL,"
+        " failed_position = NULL, failed_topic = NULL, failed_at = NULL,"
+        " updated_at = clock_timestamp() WHERE name = $1",
         projection.name,
-        head,
+        *head,
     )
     return head, caught_up

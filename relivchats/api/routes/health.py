@@ -17,7 +17,12 @@ from relivchats.api import metrics
 from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import AppSettings, ReadDb
 from relivchats.api.errors import STORAGE_RETRY_AFTER_S
-from relivchats.projections.status import ProjectionStatus, projection_statuses
+from relivchats.projections.status import (
+    HorizonStatus,
+    ProjectionStatus,
+    horizon_status,
+    projection_statuses,
+)
 from relivchats.settings import Settings
 
 router = APIRouter(tags=["health"])
@@ -42,6 +47,11 @@ async def health() -> dict[str, str]:
 async def _statuses(request: Request, db: ReadDb) -> list[ProjectionStatus]:
     async with db.connection(acquire_timeout=CHECK_TIMEOUT_S) as conn:
         return await projection_statuses(conn, request.app.state.projection_names)
+
+
+async def _horizon(db: ReadDb) -> HorizonStatus:
+    async with db.connection(acquire_timeout=CHECK_TIMEOUT_S) as conn:
+        return await horizon_status(conn)
 
 
 async def _check(probe: Any) -> dict[str, Any]:
@@ -115,7 +125,11 @@ async def db_pool(db: ReadDb) -> dict[str, float]:
 @router.get("/health/projections", responses=error_responses(503))
 async def projections_health(request: Request, db: ReadDb) -> dict[str, Any]:
     statuses = await _statuses(request, db)
-    return {"projections": [status.as_dict() for status in statuses]}
+    horizon = await _horizon(db)
+    return {
+        "projections": [status.as_dict() for status in statuses],
+        "horizon": horizon.as_dict(),
+    }
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -131,4 +145,8 @@ async def prometheus(request: Request, db: ReadDb) -> Response:
         metrics.PROJECTION_LAG_EVENTS.labels(status.name).set(status.lag_events)
         metrics.PROJECTION_LAG_SECONDS.labels(status.name).set(status.lag_seconds)
         metrics.PROJECTION_FAILED.labels(status.name).set(1 if status.error else 0)
+    horizon = await _horizon(db)
+    metrics.HORIZON_WAITING_EVENTS.set(horizon.waiting_events)
+    metrics.HORIZON_WAITING_SECONDS.set(horizon.waiting_seconds)
+    metrics.OLDEST_TRANSACTION_SECONDS.set(horizon.oldest_transaction_seconds)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

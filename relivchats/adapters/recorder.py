@@ -1,0 +1,115 @@
+"""Appends without a global lock: our recorder for the `eventsourcing` library, and the wake-up.
+
+The library's PostgreSQL recorder locks the whole events table (EXCLUSIVE mode) and sends
+`NOTIFY` in every insert, so that notification ids become visible in commit order. That
+serialised every write of every user (0.27x a row-lock design). Here inserts only insert:
+- each row records its transaction (`transaction_id xid8 DEFAULT pg_current_xact_id()`, migration
+  007), and readers take only settled transactions in (transaction_id, notification_id) order
+  (`projections/eventlog.py`), so a reader never passes a row that commits later;
+- uniqueness of (originator_id, originator_version) stays the one concurrency and idempotency
+  guarantee: a concurrent insert of the same version waits on the unique index, then fails;
+- a save is ONE statement (`INSERT ... SELECT FROM unnest(...) RETURNING`) on an autocommit
+  connection: atomic on its own, one round trip instead of the library's pipelined
+  BEGIN/INSERT/COMMIT (about 30% less time per save, measured on this machine);
+- no `NOTIFY` in the append: PostgreSQL serialises the commits of all notifying transactions on
+  one lock. `AppendSignal` sends one NOTIFY per interval per process instead, on its own
+  connection, after appends ended; the projector also polls, so a lost wake-up only delays it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+log = logging.getLogger(__name__)
+
+# A burst of appends costs one NOTIFY per interval; the projector is woken at most this late.
+SIGNAL_INTERVAL_S = 0.005
+
+
+class ConcurrentAppendRecorder(PostgresApplicationRecorder):
+    """The library's recorder minus the table lock, the per-append NOTIFY and the transaction."""
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """All events of a save in one INSERT statement; their notification ids in order."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # Skip PostgresApplicationRecorder's lock and notify; insert as the aggregate recorder does
+        # (its statement has `RETURNING notification_id` appended by the application recorder).
+        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)
+
+
+class AppendSignal:
+    """Coalesced wake-ups: at most one `NOTIFY channel` per interval, from a background thread.
+
+    Called after every append, committed or rolled back: a rolled-back transaction may have held
+    readers' horizon back, and its end is worth a look too.
+    """
+
+    def __init__(self, conninfo: str, channel: str, interval_s: float = SIGNAL_INTERVAL_S):
+        self._conninfo = conninfo
+        self._statement = f'NOTIFY "{channel}"'
+        self._interval_s = interval_s
+        self._pending = threading.Event()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def appended(self) -> None:
+        if self._thread is None:
+            self._start()
+        self._pending.set()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._pending.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def _start(self) -> None:
+        with self._start_lock:  # threads of one store race to the first append
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="append-signal", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        conn: psycopg.Connection[Any] | None = None
+        try:
+            while self._pending.wait() and not self._closed.is_set():
+                self._pending.clear()
+                conn = self._notify(conn)
+                self._closed.wait(self._interval_s)
+        finally:
+            if conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
+
+    def _notify(self, conn: psycopg.Connection[Any] | None) -> psycopg.Connection[Any] | None:
+        """Send one NOTIFY; on failure drop the connection (the projector's poll covers it)."""
+        try:
+            if conn is None or conn.closed:
+                conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
+            conn.execute(self._statement)
+            return conn
+        except psycopg.Error as error:
+            log.warning("append signal failed", extra={"error": repr(error)})
+            if conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
+            return None
