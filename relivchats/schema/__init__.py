@@ -80,14 +80,18 @@ def drop_database(database_url: str) -> None:
         )
 
 
+def database_on(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `server_url` (its Unix socket kept)."""
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+
 @contextlib.contextmanager
 def temporary_database(server_url: str, prefix: str) -> Iterator[str]:
     """A fresh, migrated database on `server_url` for tests and benchmarks, dropped afterwards.
 
     `server_url` may name a database, which is replaced, and a Unix socket in `?host=`, which stays.
     """
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    url = database_on(server_url, f"{prefix}_{uuid.uuid4().hex[:10]}")
     create_database(url)
     migrate(url)
     try:

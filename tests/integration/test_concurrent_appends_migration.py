@@ -15,8 +15,14 @@ import psycopg
 import pytest
 
 from relivchats.projections import eventlog
-from relivchats.schema import create_database, drop_database, migrate, migration_files
-from tests.conftest import POSTGRES_ROOT
+from relivchats.schema import (
+    create_database,
+    database_on,
+    drop_database,
+    migrate,
+    migration_files,
+)
+from tests.services import POSTGRES_URL
 
 UPGRADE = "007_concurrent_appends.sql"
 
@@ -24,7 +30,7 @@ UPGRADE = "007_concurrent_appends.sql"
 @pytest.fixture
 def old_database() -> Iterator[str]:
     """A database migrated as the table-lock version left it, holding events and a checkpoint."""
-    url = f"{POSTGRES_ROOT}/relivchats_test_{os.getpid()}_upgrade_{uuid.uuid4().hex[:8]}"
+    url = database_on(POSTGRES_URL, f"relivchats_test_{os.getpid()}_upgrade_{uuid.uuid4().hex[:8]}")
     create_database(url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
