@@ -36,10 +36,8 @@ from relivchats.projections.projector import Projector
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings
 from tests.chat_uploads import small_export
-from tests.conftest import TEST_SECRET
 from tests.helpers import AUDITOR_CLAIMS, free_port
 from tests.payment_flows import delivery
-from tests.services import REDIS_URL
 
 pytestmark = pytest.mark.slow
 
@@ -69,21 +67,21 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "422",
 
 
 @pytest.fixture
-def fuzzed_settings(private_database_url: str) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=private_database_url,
-        redis_url=REDIS_URL,
-        jwt_secret=TEST_SECRET,
-        jwt_jwks_url=None,
-        log_level="ERROR",
-        data_dir=os.path.join(tempfile.gettempdir(), f"relivchats-contract-{uuid.uuid4().hex}"),
-        # The limits have their own tests; here they would hide the routes behind 429s.
-        rate_limit_upload="10000/minute",
-        rate_limit_unlock="10000/minute",
-        rate_limit_order="10000/minute",
-        # Fuzzed min_position values name positions never written: do not wait 2 s for each.
-        min_position_timeout_s=0.2,
+def fuzzed_settings(settings: Settings, private_database_url: str) -> Settings:
+    return settings.model_copy(
+        update={
+            "database_url": private_database_url,
+            "log_level": "ERROR",
+            "data_dir": os.path.join(
+                tempfile.gettempdir(), f"relivchats-contract-{uuid.uuid4().hex}"
+            ),
+            # The limits have their own tests; here they would hide the routes behind 429s.
+            "rate_limit_upload": "10000/minute",
+            "rate_limit_unlock": "10000/minute",
+            "rate_limit_order": "10000/minute",
+            # Fuzzed min_position values name positions never written: do not wait 2 s for each.
+            "min_position_timeout_s": 0.2,
+        }
     )
 
 
