@@ -8,7 +8,7 @@ every projection alike, until it ends (`eventlog.py`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -57,11 +57,7 @@ class HorizonStatus:
     oldest_transaction_seconds: float
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "waiting_events": self.waiting_events,
-            "waiting_seconds": self.waiting_seconds,
-            "oldest_transaction_seconds": self.oldest_transaction_seconds,
-        }
+        return asdict(self)
 
 
 async def projection_statuses(conn: asyncpg.Connection, names: list[str]) -> list[ProjectionStatus]:
