@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import httpx
@@ -137,16 +138,16 @@ async def prometheus(request: Request, db: ReadDb) -> Response:
     """Served while the database is down too: that is when the retry counters matter most."""
     for measure, value in db.stats().items():
         metrics.DB_POOL.labels(measure).set(value)
-    try:
-        statuses = await _statuses(request, db)
-    except StorageUnavailable:
-        statuses = []  # the projection gauges keep their last values
+    with contextlib.suppress(StorageUnavailable):  # the database gauges keep their last values
+        _set_log_gauges(await _statuses(request, db), await _horizon(db))
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _set_log_gauges(statuses: list[ProjectionStatus], horizon: HorizonStatus) -> None:
     for status in statuses:
         metrics.PROJECTION_LAG_EVENTS.labels(status.name).set(status.lag_events)
         metrics.PROJECTION_LAG_SECONDS.labels(status.name).set(status.lag_seconds)
         metrics.PROJECTION_FAILED.labels(status.name).set(1 if status.error else 0)
-    horizon = await _horizon(db)
     metrics.HORIZON_WAITING_EVENTS.set(horizon.waiting_events)
     metrics.HORIZON_WAITING_SECONDS.set(horizon.waiting_seconds)
     metrics.OLDEST_TRANSACTION_SECONDS.set(horizon.oldest_transaction_seconds)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
