@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     api_statement_timeout_ms: int = 3000
     min_position_timeout_s: float = 2.0
     readiness_max_lag_events: int = 1000
+    # Deadlines (README "Storage trouble, deadlines and 503"). Past its deadline a request is
+    # answered 503 with Retry-After. It must exceed every wait a request may legitimately make
+    # (MIN_POSITION_TIMEOUT_S, a provider call, the event store's lock timeout and retries),
+    # and in production stay under the load balancer's timeout, so callers see our 503.
+    request_deadline_s: float = 20.0
+    upload_deadline_s: float = 180.0  # POST /api/chats/upload: parsing a 25 MB export
     log_level: str = "INFO"
 
     # Identity
@@ -171,13 +177,6 @@ class Settings(BaseSettings):
     def _rate_limit_parses(cls, rule: str) -> str:
         parse_rule(rule)  # a typo must stop start-up, not fail every limited request with a 500
         return rule
-
-    # Deadlines (README "Storage trouble, deadlines and 503"). Past its deadline a request is
-    # answered 503 with Retry-After. It must exceed every wait a request may legitimately make
-    # (MIN_POSITION_TIMEOUT_S, a provider call, the event store's lock timeout and retries),
-    # and in production stay under the load balancer's timeout, so callers see our 503.
-    request_deadline_s: float = 20.0
-    upload_deadline_s: float = 180.0  # POST /api/chats/upload: parsing a 25 MB export
 
     @model_validator(mode="after")
     def _deadlines_outlast_waits(self) -> Settings:

@@ -28,7 +28,7 @@ def _razorpay(settings: Settings) -> RazorpayProvider | None:
         settings.razorpay_key_secret,
         settings.razorpay_webhook_secret,
     )
-    if not (settings.razorpay_is_real and key_id and secret and webhook):
+    if not (key_id and secret and webhook):
         return None
     return RazorpayProvider(
         key_id=key_id,
@@ -42,7 +42,7 @@ def _razorpay(settings: Settings) -> RazorpayProvider | None:
 
 def _stripe(settings: Settings) -> StripeProvider | None:
     secret, webhook = settings.stripe_secret_key, settings.stripe_webhook_secret
-    if not (settings.stripe_is_real and secret and webhook):
+    if not (secret and webhook):
         return None
     return StripeProvider(
         secret_key=secret.get_secret_value(),
