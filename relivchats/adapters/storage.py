@@ -69,9 +69,11 @@ def is_read_failure(error: BaseException) -> bool:
     return isinstance(error, (*READ_NOT_RETRIED, *READ_RETRYABLE))
 
 
-def backoff_s(failures: int, base_s: float) -> float:
-    """Doubling with full jitter, so clients cut off together do not come back together."""
-    return random.uniform(0, base_s * 2 ** (failures - 1))  # noqa: S311 (jitter, not security)
+def backoff_s(failures: int, base_s: float, cap_s: float = float("inf")) -> float:
+    """Doubling (up to `cap_s`) with full jitter, so clients cut off together do not come back
+    together."""
+    ceiling = min(cap_s, base_s * 2 ** (failures - 1))
+    return random.uniform(0, ceiling)  # noqa: S311 (jitter, not security)
 
 
 def retrying_sync(

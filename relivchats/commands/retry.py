@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -10,6 +9,7 @@ from typing import TypeVar
 from prometheus_client import Counter
 
 from relivchats.adapters.eventstore import EventStore, VersionConflict
+from relivchats.adapters.storage import backoff_s
 from relivchats.domain.errors import Busy
 
 T = TypeVar("T")
@@ -31,11 +31,10 @@ def with_retries(store: EventStore, attempt: Callable[[], T], at_least: int = 0)
     At most `COMMAND_MAX_ATTEMPTS` tries (or `at_least`, for commands that collide by design).
     """
     max_attempts = max(store.command_max_attempts, at_least)
-    for attempt_number in range(max_attempts):
+    for failures in range(1, max_attempts + 1):
         try:
             return attempt()
         except VersionConflict:
             VERSION_CONFLICT_RETRIES.inc()
-            ceiling = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2**attempt_number)
-            time.sleep(random.uniform(0, ceiling))  # noqa: S311 (jitter, not security)
+            time.sleep(backoff_s(failures, BASE_BACKOFF_S, cap_s=MAX_BACKOFF_S))
     raise Busy("too many concurrent changes; please try again", attempts=max_attempts)
