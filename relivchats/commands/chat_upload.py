@@ -2,7 +2,7 @@
 
 Content rows are not events, so they cannot share the event's transaction. The order is:
 1. an upload process parses the file and writes all its content (messages, sealed statistics)
-   in ONE transaction, under a fresh `content_id` (commands/ingest.py);
+   in ONE transaction, under a fresh `content_id` (adapters/ingest.py);
 2. `ChatUploaded` is appended, naming that content. This is the moment the chat exists: every
    read starts from the `chats` read row, which only that event creates.
 A refused file stops at 1 with nothing written. If 2 fails, or a concurrent upload under the same
@@ -23,8 +23,8 @@ from uuid import UUID
 
 from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.eventstore import AsyncEventStore
+from relivchats.adapters.ingest import IngestPool
 from relivchats.commands.chats import earlier_upload, record_upload
-from relivchats.commands.ingest import IngestPool
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain import chats
 from relivchats.domain.chats import Chat, chat_id_for

@@ -85,10 +85,6 @@ def mark_purged(uow: UnitOfWork, chat_id: UUID) -> ChatChange:
     return _change(uow, chat_id, chats.purge)
 
 
-def record_indexed(uow: UnitOfWork, chat_id: UUID, chunks: int) -> ChatChange:
-    return _change(uow, chat_id, lambda state: chats.record_indexed(state, chunks))
-
-
 def _change(uow: UnitOfWork, chat_id: UUID, decide: Decision) -> ChatChange:
     uow.record(*decide(uow.load(chat_id, chats.evolve)))
     return _saved(uow, chat_id)

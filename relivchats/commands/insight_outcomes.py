@@ -13,16 +13,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from relivchats.commands.credits import LedgerChange
 from relivchats.commands.insights import load_slot
-from relivchats.commands.unit_of_work import UnitOfWork
+from relivchats.commands.unit_of_work import Saved, UnitOfWork
 from relivchats.domain import chats, credits_rules, insight_rules
-from relivchats.domain.credits import ReservationReleased
+from relivchats.domain.credits import CreditAccount, CreditEvent, ReservationReleased
 from relivchats.domain.events import Event
 from relivchats.domain.insight_rules import Failure, Success
 from relivchats.domain.insights import InsightJob, JobNotFound, JobSettled, evolve_job
 
 OutcomesFor = Callable[[InsightJob], list[Success | Failure]]
+
+
+@dataclass(frozen=True)
+class LedgerChange:
+    """The account after a command and what its save did (appended nothing for a repeat)."""
+
+    account: CreditAccount
+    saved: Saved
+
+    @property
+    def recorded(self) -> tuple[CreditEvent, ...]:
+        return tuple(event for event in self.saved.events if isinstance(event, CreditEvent))
+
+    @property
+    def position(self) -> int:
+        return self.saved.position
+
+    @property
+    def duplicate(self) -> bool:
+        return not self.saved.changed
 
 
 @dataclass(frozen=True)

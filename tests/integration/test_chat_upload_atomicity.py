@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 
 from relivchats.adapters.eventstore import AsyncEventStore, EventStore
+from relivchats.adapters.ingest import IngestInterrupted, IngestPool
 from relivchats.commands.chat_upload import upload_chat
-from relivchats.commands.ingest import IngestInterrupted, IngestPool
 from relivchats.domain.chats import ChatUploaded, chat_id_for
 from relivchats.domain.events import Event
 from relivchats.domain.uploads import ChatTooLargeToProcess

@@ -14,13 +14,6 @@ import psycopg
 import pytest
 
 from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.credits import (
-    capture_reservation,
-    open_account,
-    purchase_coins,
-    release_reservation,
-    reserve_coins,
-)
 from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
 from relivchats.domain.credits import AccountOpened, account_id_for
@@ -34,6 +27,13 @@ from relivchats.domain.errors import (
 from relivchats.domain.events import next_event_fields
 from relivchats.domain.users import UserDeletionRequested, user_id_for
 from relivchats.settings import Settings
+from tests.ledger_commands import (
+    capture_reservation,
+    open_account,
+    purchase_coins,
+    release_reservation,
+    reserve_coins,
+)
 
 LATER = datetime.now(UTC) + timedelta(minutes=20)
 

@@ -10,7 +10,6 @@ import pytest
 
 from relivchats.adapters.eventstore import EventStore
 from relivchats.commands.chats import record_upload
-from relivchats.commands.credits import open_account, purchase_coins
 from relivchats.commands.insight_outcomes import (
     expire_due,
     fail_pending,
@@ -31,6 +30,7 @@ from relivchats.domain.insights import (
     replay_job,
 )
 from relivchats.domain.unlock_slots import UnlockSlot, replay_slot, slot_id_for
+from tests.ledger_commands import open_account, purchase_coins
 
 LATER = timedelta(minutes=20)
 

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from relivchats.adapters.memory_eventstore import InMemoryEventStore
-from relivchats.commands.credits import open_account, purchase_coins, reserve_coins
 from relivchats.commands.unit_of_work import UnitOfWork, execute
 from relivchats.commands.users import register_user
 from relivchats.domain import credits, users
 from relivchats.domain.errors import Busy, InsufficientFunds
 from relivchats.domain.events import Event, next_event_fields
 from relivchats.domain.users import UserRegistered
+from tests.ledger_commands import open_account, purchase_coins, reserve_coins
 from tests.unit.process_views import Process
 
 LATER = datetime.now(UTC) + timedelta(minutes=20)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from relivchats.adapters.chat_content import message_page, statistics_json
+from relivchats.adapters.ingest import IngestPool
 from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     Cipher,
@@ -55,7 +56,6 @@ from relivchats.api.schemas.chats import (
 from relivchats.api.uploads import UPLOAD_REQUEST_BODY, read_uploaded_file
 from relivchats.commands import chats as commands
 from relivchats.commands.chat_upload import upload_chat
-from relivchats.commands.ingest import IngestPool
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain.uploads import UnknownChatLayout
 from relivchats.projections import chat_queries
