@@ -15,11 +15,11 @@ from uuid import UUID
 
 from relivchats.commands.insights import load_slot
 from relivchats.commands.unit_of_work import Saved, UnitOfWork
-from relivchats.domain import chats, credits_rules, insight_rules
+from relivchats.domain import chats, credits_rules, insight_rules, insights
 from relivchats.domain.credits import CreditAccount, CreditEvent, ReservationReleased
 from relivchats.domain.events import Event
 from relivchats.domain.insight_rules import Failure, Success
-from relivchats.domain.insights import InsightJob, JobNotFound, JobSettled, evolve_job
+from relivchats.domain.insights import InsightJob, JobNotFound, JobSettled
 
 OutcomesFor = Callable[[InsightJob], list[Success | Failure]]
 
@@ -112,14 +112,14 @@ def _expired_jobs(uow: UnitOfWork, releases: Sequence[Event]) -> list[Event]:
     events: list[Event] = []
     for released in releases:
         assert isinstance(released, ReservationReleased)
-        job = uow.load(released.job_id, evolve_job)
+        job = uow.load(released.job_id, insights.evolve)
         if job is not None:
             events += insight_rules.expire(job, load_slot(uow, job.chat_id, job.category), released)
     return events
 
 
 def _job_or_not_found(uow: UnitOfWork, job_id: UUID) -> InsightJob:
-    job = uow.load(job_id, evolve_job)
+    job = uow.load(job_id, insights.evolve)
     if job is None:
         raise JobNotFound()
     return job

@@ -19,7 +19,7 @@ from relivchats.commands.insight_outcomes import (
 )
 from relivchats.commands.insights import retry, unlock
 from relivchats.commands.unit_of_work import execute
-from relivchats.domain import chats, credits
+from relivchats.domain import chats, credits, insights, unlock_slots
 from relivchats.domain.chats import ChatNotFound
 from relivchats.domain.credits import ReservationCaptured, ReservationReleased
 from relivchats.domain.errors import InsufficientFunds, NotFound
@@ -30,9 +30,8 @@ from relivchats.domain.insights import (
     JobExpired,
     JobNotFound,
     JobSettled,
-    replay_job,
 )
-from relivchats.domain.unlock_slots import UnlockSlot, replay_slot, slot_id_for
+from relivchats.domain.unlock_slots import UnlockSlot, slot_id_for
 from tests.unit.command_world import EXPIRY, World
 from tests.unit.process_views import Process
 
@@ -43,7 +42,7 @@ def success(kind: str) -> Success:
 
 def slot_of(world: World, category: str = "friendship") -> UnlockSlot:
     slot_id = slot_id_for(world.chat_id, category)
-    return replay_slot(world.chat_id, category, world.store.load(slot_id))
+    return unlock_slots.replay(world.chat_id, category, world.store.load(slot_id))
 
 
 def settlements(world: World) -> list[object]:
@@ -151,7 +150,7 @@ def test_generation_is_requested_once():
 
     assert first == world.store.head()
     assert again is None
-    prepared = replay_job(world.store.load(job.id))
+    prepared = insights.replay(world.store.load(job.id))
     assert prepared is not None and prepared.generation_requested
 
 
