@@ -35,7 +35,7 @@ class ReservationOutcome:
     reservation: Reservation
     available: int
     position: int
-    duplicate: bool
+    changed: bool
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class SettlementOutcome:
     amount: int
     available: int
     position: int
-    duplicate: bool
+    changed: bool
 
 
 def change_account(uow: UnitOfWork, user_id: UUID, decide: Decide) -> LedgerChange:
@@ -84,13 +84,13 @@ def reserve_coins(
         job_id=job_id,
     )
     change = change_account(uow, user_id, decide)
-    return reservation_outcome(change.account, reservation_id, change.position, change.duplicate)
+    return reservation_outcome(change.account, reservation_id, change.position, change.changed)
 
 
 def capture_reservation(uow: UnitOfWork, user_id: UUID, reservation_id: UUID) -> SettlementOutcome:
     decide = partial(credits_rules.capture, reservation_id=reservation_id)
     change = change_account(uow, user_id, decide)
-    return settlement_outcome(change.account, reservation_id, change.position, change.duplicate)
+    return settlement_outcome(change.account, reservation_id, change.position, change.changed)
 
 
 def release_reservation(
@@ -98,22 +98,22 @@ def release_reservation(
 ) -> SettlementOutcome:
     decide = partial(credits_rules.release, reservation_id=reservation_id, reason=reason)
     change = change_account(uow, user_id, decide)
-    return settlement_outcome(change.account, reservation_id, change.position, change.duplicate)
+    return settlement_outcome(change.account, reservation_id, change.position, change.changed)
 
 
 def reservation_outcome(
-    account: CreditAccount, reservation_id: UUID, position: int, duplicate: bool
+    account: CreditAccount, reservation_id: UUID, position: int, changed: bool
 ) -> ReservationOutcome:
     reservation = account.known_reservation(reservation_id)
     if reservation is None:
         raise UnknownReservation("no such reservation", reservation_id=str(reservation_id))
     return ReservationOutcome(
-        reservation_id, reservation, account.available, position, duplicate=duplicate
+        reservation_id, reservation, account.available, position, changed=changed
     )
 
 
 def settlement_outcome(
-    account: CreditAccount, reservation_id: UUID, position: int, duplicate: bool
+    account: CreditAccount, reservation_id: UUID, position: int, changed: bool
 ) -> SettlementOutcome:
     resolution = account.resolved_reservations[reservation_id]
     return SettlementOutcome(
@@ -122,5 +122,5 @@ def settlement_outcome(
         resolution.reservation.amount,
         account.available,
         position,
-        duplicate=duplicate,
+        changed=changed,
     )

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class UploadedChat:
     chat: Chat
-    created: bool
+    changed: bool  # False: the key's chat was uploaded before, with this file
     position: int
 
 
@@ -63,13 +63,13 @@ async def upload_chat(
     except Exception:
         await _erase_unless_named(store, pool, chat_id, content_id)
         raise
-    if not recorded.created:  # a concurrent upload with the same key and file won the append
+    if not recorded.changed:  # a concurrent upload with the same key and file won the append
         await _erase_unless_named(store, pool, chat_id, content_id)
     log.info(
         "chat uploaded",
         extra={
             "chat_id": str(chat_id),
-            "new_chat": recorded.created,
+            "new_chat": recorded.changed,
             "messages": ingested.summary.message_count,
             "parse_s": round(ingested.parse_s, 3),
             "statistics_s": round(ingested.statistics_s, 3),
@@ -80,7 +80,7 @@ async def upload_chat(
             "position": recorded.position,
         },
     )
-    return UploadedChat(recorded.chat, recorded.created, recorded.position)
+    return UploadedChat(recorded.chat, recorded.changed, recorded.position)
 
 
 async def _erase_unless_named(

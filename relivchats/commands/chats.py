@@ -27,7 +27,7 @@ class ChatChange:
 @dataclass(frozen=True)
 class RecordedUpload:
     chat: Chat
-    created: bool  # False: the Idempotency-Key named a chat already uploaded with this file
+    changed: bool  # False: the Idempotency-Key named a chat already uploaded with this file
     position: int
 
 

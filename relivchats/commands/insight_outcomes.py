@@ -40,14 +40,14 @@ class LedgerChange:
         return self.saved.position
 
     @property
-    def duplicate(self) -> bool:
-        return not self.saved.changed
+    def changed(self) -> bool:
+        return self.saved.changed
 
 
 @dataclass(frozen=True)
 class RecordedOutcomes:
     job: InsightJob
-    recorded: bool  # False: every outcome was already known (a repeated task)
+    changed: bool  # False: every outcome was already known (a repeated task)
     settled: bool  # this save settled the job
     position: int
 

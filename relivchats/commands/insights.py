@@ -27,7 +27,7 @@ from relivchats.domain.unlock_slots import UnlockSlot, slot_id_for
 class OpenedJob:
     job: InsightJob
     available: int  # the user's coins left after the reservation
-    created: bool  # False: the request repeated one already carried out
+    changed: bool  # False: the request repeated one already carried out
     position: int
 
 
@@ -81,10 +81,10 @@ def _open(uow: UnitOfWork, request: JobRequest, chat_id: UUID) -> OpenedJob:
     job, account = uow.load(request.job_id, insights.evolve), uow.account(request.user_id)
     assert job is not None
     assert account is not None
-    return OpenedJob(job, account.available, created=True, position=saved.position)
+    return OpenedJob(job, account.available, changed=True, position=saved.position)
 
 
 def _answered_again(uow: UnitOfWork, job: InsightJob) -> OpenedJob:
     account = uow.account(job.user_id)
     available = account.available if account is not None else 0
-    return OpenedJob(job, available, created=False, position=uow.save().position)
+    return OpenedJob(job, available, changed=False, position=uow.save().position)

@@ -33,7 +33,7 @@ PAYABLE = (OrderStatus.CREATED, OrderStatus.FAILED)
 @dataclass(frozen=True)
 class PlacedOrder:
     order: PaymentOrder
-    created: bool
+    changed: bool  # False: the key's order again
     client_secret: str | None  # Stripe, while the order can still be paid
     key_id: str | None  # Razorpay
     position: int

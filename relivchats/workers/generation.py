@@ -167,7 +167,7 @@ def _record_success(
         store_insight(conn, cipher, content_id, job.chat_id, job.id, kind, w.insight)
         success = _success(task, kind, content_id, w)
         outcome = execute(worker_store(), record_outcomes, job.id, [success])
-        if not outcome.recorded:  # another delivery of this task recorded its insight first
+        if not outcome.changed:  # another delivery of this task recorded its insight first
             erase_insight(conn, content_id)
             return "already recorded"
     log.info(

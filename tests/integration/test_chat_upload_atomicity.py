@@ -81,7 +81,7 @@ async def test_racing_uploads_under_one_key_make_one_chat_and_keep_one_content(a
     )
 
     assert both[0].chat.id == both[1].chat.id
-    assert sorted(upload.created for upload in both) == [False, True]
+    assert sorted(upload.changed for upload in both) == [False, True]
     assert await contents_of(settings.database_url, both[0].chat.id) == 1
 
 

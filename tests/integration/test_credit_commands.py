@@ -48,7 +48,7 @@ def test_a_stale_cache_never_refuses_what_the_account_allows(store, elsewhere, u
 
     held = execute(elsewhere, reserve_coins, user_id, uuid.uuid4(), 400, uuid.uuid4(), LATER)
 
-    assert (held.duplicate, held.available) == (False, 50)
+    assert (held.changed, held.available) == (True, 50)
 
 
 def test_a_reservation_made_in_one_process_is_captured_in_another(store, elsewhere, user_id):
@@ -57,7 +57,7 @@ def test_a_reservation_made_in_one_process_is_captured_in_another(store, elsewhe
 
     spent = execute(elsewhere, capture_reservation, user_id, held.reservation_id)
 
-    assert (spent.outcome, spent.amount, spent.available, spent.duplicate) == (
+    assert (spent.outcome, spent.amount, spent.available, not spent.changed) == (
         "captured",
         20,
         30,

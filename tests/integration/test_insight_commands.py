@@ -65,7 +65,7 @@ async def test_two_deliveries_of_one_insight_racing_record_one_outcome(store):
         )
     )
 
-    assert sorted(result.recorded for result in results) == [False, True]
+    assert sorted(result.changed for result in results) == [False, True]
     events = store.load(job.id)
     assert sum(isinstance(e, InsightSucceeded) for e in events) == 1
 
@@ -133,7 +133,7 @@ def test_expiry_releases_the_reservation_and_marks_the_job_in_one_save(store):
     assert slot_of(store, job.chat_id, "friendship").open_job is None
     assert execute(store, expire_due, job.user_id, datetime.now(UTC)).recorded == ()
     late = execute(store, record_outcomes, job.id, [success(kind) for kind in job.insight_types])
-    assert late.recorded
+    assert late.changed
     assert not late.settled
     assert [type(e) for e in settlements(store, job.user_id)] == [ReservationReleased]
     assert slot_of(store, job.chat_id, "friendship").delivered == set(job.insight_types)

@@ -32,7 +32,7 @@ def store() -> InMemoryEventStore:
 
 def uploaded(store: InMemoryEventStore, digest: str | None = "d1") -> tuple[uuid.UUID, uuid.UUID]:
     owner, chat_id = uuid.uuid4(), uuid.uuid4()
-    assert execute(store, record_upload, chat_id, owner, summary(), digest).created
+    assert execute(store, record_upload, chat_id, owner, summary(), digest).changed
     return owner, chat_id
 
 
@@ -43,7 +43,7 @@ def test_the_same_file_under_the_same_key_answers_the_chat_uploaded_first(store)
     again = execute(store, record_upload, chat_id, owner, summary(), "d1")
     earlier = execute(store, earlier_upload, chat_id, owner, "d1")
 
-    assert (again.created, again.position) == (False, head)
+    assert (again.changed, again.position) == (False, head)
     assert earlier is not None and earlier.chat == again.chat
     assert store.head() == head
 
@@ -99,7 +99,7 @@ def test_racing_uploads_under_one_key_make_one_chat(store):
     store.append = winner_appends_first  # type: ignore[method-assign]
     loser = execute(store, record_upload, chat_id, owner, summary(), "d1")
 
-    assert loser.created is False
+    assert loser.changed is False
     assert loser.chat.content_id == winner_first.content_id
     assert len(store.load(chat_id)) == 1
 
@@ -108,8 +108,8 @@ def test_registration_grants_the_bonus_once(store):
     first = execute(store, register_user, "asha")
     again = execute(store, register_user, "asha")
 
-    assert (first.created, first.welcome_bonus, first.account.available) == (True, 50, 50)
-    assert (again.created, again.welcome_bonus, again.account.available) == (False, 0, 50)
+    assert (first.changed, first.welcome_bonus, first.account.available) == (True, 50, 50)
+    assert (again.changed, again.welcome_bonus, again.account.available) == (False, 0, 50)
     assert store.head() == again.position == first.position
 
 

@@ -49,7 +49,7 @@ def test_a_repeated_reservation_answers_the_first_one(store, user_id):
     first = execute(store, reserve_coins, user_id, reservation_id, 30, job_id, LATER)
     again = execute(store, reserve_coins, user_id, reservation_id, 30, job_id, LATER + timedelta(1))
 
-    assert again.duplicate and not first.duplicate
+    assert first.changed and not again.changed
     assert again.reservation == first.reservation  # the first expiry, not the retried one
     assert again.available == first.available == 20
 
@@ -70,7 +70,7 @@ def test_a_reservation_resolves_once(store, user_id):
         execute(store, capture_reservation, user_id, held.reservation_id)
     with pytest.raises(UnknownReservation):
         execute(store, capture_reservation, user_id, uuid.uuid4())
-    assert (repeat.duplicate, repeat.outcome, repeat.available) == (True, "released", 50)
+    assert (repeat.changed, repeat.outcome, repeat.available) == (False, "released", 50)
 
 
 def test_insufficient_funds_reports_required_available_and_deficit(store, user_id):

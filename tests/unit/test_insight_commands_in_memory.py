@@ -57,7 +57,7 @@ def test_unlock_saves_the_slot_the_job_and_the_reservation_in_one_append():
     opened = world.unlock()
 
     assert world.store.appends == appends + 1
-    assert opened.created
+    assert opened.changed
     assert opened.available == world.available() == 450 - opened.job.cost
     assert slot_of(world).open_job == opened.job.id
 
@@ -69,7 +69,7 @@ def test_a_repeated_unlock_with_its_key_answers_the_first_job():
 
     again = world.unlock(key="k")
 
-    assert (again.created, again.job, again.available) == (False, first.job, first.available)
+    assert (again.changed, again.job, again.available) == (False, first.job, first.available)
     assert world.store.head() == again.position == head
 
 
@@ -112,9 +112,9 @@ def test_outcomes_are_recorded_once_and_the_last_one_settles_the_job():
     repeated = execute(world.store, record_outcomes, job.id, [success(first)])
     last = execute(world.store, record_outcomes, job.id, [success(kind) for kind in rest])
 
-    assert (recorded.recorded, recorded.settled) == (True, False)
-    assert (repeated.recorded, repeated.position) == (False, recorded.position)
-    assert (last.recorded, last.settled, last.job.settlement) == (True, True, "captured")
+    assert (recorded.changed, recorded.settled) == (True, False)
+    assert (repeated.changed, repeated.position) == (False, recorded.position)
+    assert (last.changed, last.settled, last.job.settlement) == (True, True, "captured")
     assert settlements(world) == [ReservationCaptured]
     assert world.available() == 450 - job.cost
 
@@ -127,7 +127,7 @@ def test_failing_what_is_pending_releases_the_coins_and_marks_the_chat():
     again = execute(world.store, fail_pending, job.id, "indexing_x", 7, indexing_failed=True)
 
     assert (failed.settled, failed.job.settlement) == (True, "released")
-    assert again.recorded is False
+    assert again.changed is False
     assert settlements(world) == [ReservationReleased]
     assert world.available() == 450
     chat = chats.replay(world.store.load(world.chat_id))
@@ -166,7 +166,7 @@ def test_expiry_releases_the_reservation_and_expires_the_job_in_one_save():
 
     assert world.store.appends == appends + 1
     assert [type(e) for e in swept.recorded] == [ReservationReleased]
-    assert again.duplicate
+    assert not again.changed
     expired = world.store.load(job.id)
     assert isinstance(expired[-1], JobExpired)
     assert slot_of(world).open_job is None
@@ -182,8 +182,8 @@ def test_a_failed_job_is_retried_once_for_what_it_did_not_deliver():
     retried = execute(world.store, retry, world.user_id, job.id, EXPIRY)
     again = execute(world.store, retry, world.user_id, job.id, EXPIRY)
 
-    assert retried.created and retried.job.insight_types == tuple(rest)
-    assert (again.created, again.job) == (False, retried.job)
+    assert retried.changed and retried.job.insight_types == tuple(rest)
+    assert (again.changed, again.job) == (False, retried.job)
 
 
 def test_a_job_of_another_user_cannot_be_retried():
@@ -213,6 +213,6 @@ def test_a_settled_job_is_settled_once_even_when_its_outcomes_race():
     outcome = execute(racing, record_outcomes, job.id, [success(k) for k in job.insight_types])
 
     assert lost == [1]
-    assert outcome.recorded is False  # decided again: the other save had settled it
+    assert outcome.changed is False  # decided again: the other save had settled it
     events = world.store.load(job.id)
     assert [e.outcome for e in events if isinstance(e, JobSettled)] == ["captured"]

@@ -56,7 +56,7 @@ def test_an_order_is_created_once_per_key(store):
     first = placed(store)
     again = execute(store, create_order, PROVIDER, first.order.user_id, "k", "starter")
 
-    assert (first.created, again.created) == (True, False)
+    assert (first.changed, again.changed) == (True, False)
     assert again.order == first.order
     assert again.key_id == first.key_id  # still payable: what the checkout needs, again
     assert again.position == store.head()

@@ -145,9 +145,9 @@ async def upload(
     except UnknownChatLayout as refusal:
         count_unreadable_export(refusal.details["signature"])  # so support sees what to add
         raise
-    response.status_code = 201 if uploaded.created else 200
+    response.status_code = 201 if uploaded.changed else 200
     return ChatWritten(
-        chat=summary_of_chat(uploaded.chat), created=uploaded.created, position=uploaded.position
+        chat=summary_of_chat(uploaded.chat), created=uploaded.changed, position=uploaded.position
     )
 
 
