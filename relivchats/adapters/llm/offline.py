@@ -8,11 +8,12 @@ says so in words, so nobody mistakes it for an AI reading. Same input, same outp
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from relivchats.adapters.llm.base import (
@@ -23,6 +24,7 @@ from relivchats.adapters.llm.base import (
     Passage,
     Turn,
 )
+from relivchats.adapters.llm.offline_answer import offline_answer, offline_pieces
 from relivchats.adapters.llm.offline_figures import ChatReading, read_chat
 from relivchats.domain.catalogue import JsonSchema, insight_type, schema_problems
 from relivchats.domain.chunking import estimate_tokens
@@ -67,11 +69,12 @@ class OfflineLlm:
         self, question: str, context: Sequence[Passage], history: Sequence[Turn]
     ) -> LlmAnswer:
         started = time.perf_counter()
-        text = answer_from_passages(question, context)
+        text = offline_answer(question, context, history)
+        read = [question, *(p.text for p in context), *(t.question + t.answer for t in history)]
         return LlmAnswer(
             text=text,
             model=OFFLINE_MODEL,
-            prompt_tokens=estimate_tokens(question) + sum(estimate_tokens(p.text) for p in context),
+            prompt_tokens=sum(estimate_tokens(part) for part in read),
             output_tokens=estimate_tokens(text),
             thinking_tokens=0,
             latency_ms=_elapsed_ms(started),
@@ -82,6 +85,16 @@ class OfflineLlm:
         self, question: str, context: Sequence[Passage], history: Sequence[Turn]
     ) -> LlmAnswer:
         return self.answer(question, context, history)
+
+    async def answer_stream_async(
+        self, question: str, context: Sequence[Passage], history: Sequence[Turn]
+    ) -> AsyncIterator[str | LlmAnswer]:
+        """The same answer as `answer`, in word pieces; each piece lets the loop run."""
+        whole = self.answer(question, context, history)
+        for piece in offline_pieces(whole.text):
+            yield piece
+            await asyncio.sleep(0)
+        yield whole
 
 
 def write_insight(schema: JsonSchema, material: InsightMaterial) -> dict[str, Any]:
@@ -207,23 +220,6 @@ def _themes(material: InsightMaterial) -> tuple[str, ...]:
     )
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return tuple(word for word, count in ranked[:3] if count >= 2)
-
-
-def answer_from_passages(question: str, context: Sequence[Passage]) -> str:
-    """Quote the lines that share the most words with the question."""
-    wanted = {word for word in _WORD.findall(question.lower()) if word not in _STOPWORDS}
-    scored = []
-    for passage in context:
-        for line in passage.text.splitlines():
-            overlap = len(wanted & set(_WORD.findall(line.lower())))
-            if overlap:
-                scored.append((-overlap, passage.start_time, line))
-    if not scored:
-        return "Offline mode: I couldn't find anything about that in the parts of the chat I read."
-    quotes = [
-        f"- {when:%d %b %Y}: {line[:300]}" for _, when, line in sorted(scored)[:EVIDENCE_LIMIT]
-    ]
-    return f"{_OFFLINE_PREAMBLE}\n" + "\n".join(quotes)
 
 
 def _elapsed_ms(started: float) -> int:
