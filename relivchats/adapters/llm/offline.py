@@ -1,9 +1,11 @@
 """The provider used when no API key is configured: deterministic, schema-valid, and honest.
 
 It cannot read a chat the way a model does, so it writes what the statistics and the retrieved
-excerpts support: a score from balance, responsiveness and curiosity; real excerpts as evidence;
-recurring words as themes; and plain advice. Every result says `offline: True`, and the summary
-says so in words, so nobody mistakes it for an AI reading. Same input, same output.
+excerpts support: each insight type's score from the statistics that type names (offline_scores),
+per-person fields from each person's own figures (offline_people), whole-chat fields from the
+figures they are about (offline_fields), real excerpts as evidence, recurring words as themes, and
+plain advice. Every result says `offline: True`, and the summary says so in words, so nobody
+mistakes it for an AI reading. Same input, same output. Answers to questions: offline_answer.py.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from relivchats.adapters.llm.base import (
     Turn,
 )
 from relivchats.adapters.llm.offline_answer import offline_answer, offline_pieces
-from relivchats.adapters.llm.offline_figures import ChatReading, read_chat
+from relivchats.adapters.llm.offline_fields import FIELD_WRITERS
+from relivchats.adapters.llm.offline_people import PERSON_WRITERS
+from relivchats.adapters.llm.offline_reading import ChatReading, read_chat
 from relivchats.domain.catalogue import JsonSchema, insight_type, schema_problems
 from relivchats.domain.chunking import estimate_tokens
 
@@ -39,6 +43,7 @@ _STOPWORD_TEXT = (
     "yes yeah okay haan nahi hai kya bhi aur"
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+THEME_FIELDS = frozenset({"shared_interests", "recurring_topics"})
 
 
 class OfflineLlm:
@@ -109,6 +114,11 @@ def write_insight(schema: JsonSchema, material: InsightMaterial) -> dict[str, An
             data[name] = _evidence(material, title)
         elif name == "recommendations":
             data[name] = _recommendations(reading, field_schema)
+        elif name in FIELD_WRITERS:
+            data[name] = FIELD_WRITERS[name](reading, field_schema)
+        elif name in PERSON_WRITERS:
+            people = reading.people[: field_schema["maxItems"]]
+            data[name] = [PERSON_WRITERS[name](reading, person) for person in people]
         else:
             data[name] = _fill(field_schema, name, reading, None, None)
     return data
@@ -175,7 +185,7 @@ def _fill(
             for name, sub in schema["properties"].items()
         }
     if kind == "array":
-        return _fill_array(schema, reading, person)
+        return _fill_array(schema, key, reading, person)
     if kind in ("number", "integer"):
         return max(schema.get("minimum", 0), min(schema.get("maximum", 10), reading.score))
     if kind == "boolean":
@@ -183,7 +193,9 @@ def _fill(
     return _text_for(key, reading, person, theme)
 
 
-def _fill_array(schema: JsonSchema, reading: ChatReading, person: str | None) -> list[Any]:
+def _fill_array(
+    schema: JsonSchema, key: str, reading: ChatReading, person: str | None
+) -> list[Any]:
     items: JsonSchema = schema["items"]
     lowest, highest = schema.get("minItems", 0), schema.get("maxItems", 6)
     if "name" in items.get("properties", {}):  # one entry per participant
@@ -191,8 +203,11 @@ def _fill_array(schema: JsonSchema, reading: ChatReading, person: str | None) ->
     if "enum" in items:
         return [reading.pick(items["enum"])][:highest]
     if items["type"] == "string":
-        values = list(reading.themes) or [reading.person_fact(person or reading.most_active)]
-        count = max(lowest, min(highest, len(values)))
+        # Recurring words stand in for topics; other lists of observations need a reader, so
+        # offline gives only as many as the schema demands.
+        values = list(reading.themes) if key in THEME_FIELDS else []
+        values = values or [reading.person_fact(person or reading.most_active)]
+        count = max(lowest, min(highest, len(values) if key in THEME_FIELDS else 0))
         return [values[i % len(values)] for i in range(count)]
     # Lists of moments (repairs, vulnerable moments, plans) need a reader; offline leaves them as
     # short as the schema allows rather than inventing any.
