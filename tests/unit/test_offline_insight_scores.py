@@ -5,6 +5,7 @@ each person's fields come from that person's own figures."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -136,3 +137,10 @@ def test_without_its_statistics_a_type_says_it_fell_back_to_the_general_balance(
     material = insight_material(insight, {"participants": CHATS["close"]["participants"]}, [], None)
     data = OfflineLlm().generate_json("p", insight.output_schema, material=material).data
     assert "figures this insight reads are missing" in data["overall"]["summary"]
+
+
+def test_the_documented_weights_are_the_weights_used():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "offline-writer.md").read_text()
+    for slug, weights in TYPE_SIGNALS.items():
+        cells = ", ".join(f"{name} ×{weight:g}" for name, weight in weights)
+        assert f"| `{slug}` | {cells} |" in doc
