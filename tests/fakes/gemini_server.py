@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -48,6 +50,7 @@ class GeminiServer:
     def __init__(self, *, answer_schemas: bool = False) -> None:
         self.answer_schemas = answer_schemas
         self.received: list[Received] = []
+        self.hung_up = 0  # streams whose client closed the connection before the end
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -218,10 +221,20 @@ def _handler_for(server: GeminiServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()  # no length: the stream ends when the connection closes
             for position, event in enumerate(events):
-                if position == reply.pause_after:
-                    time.sleep(reply.pause_s)
+                if position == reply.pause_after and self._client_left_within(reply.pause_s):
+                    server.hung_up += 1
+                    return
                 self.wfile.write(b"data: " + json.dumps(event).encode() + b"\r\n\r\n")
                 self.wfile.flush()
+
+        def _client_left_within(self, seconds: float) -> bool:
+            """Wait `seconds`, or less if the client closes the connection meanwhile."""
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+                if readable and self.connection.recv(1, socket.MSG_PEEK) == b"":
+                    return True
+            return False
 
         def log_message(self, *_: Any) -> None:
             pass

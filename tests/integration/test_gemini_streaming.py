@@ -159,14 +159,19 @@ async def test_a_bad_request_is_refused_and_not_retried(server):
     assert len(server.calls_to(STREAM_PATH)) == 1
 
 
-async def test_a_reader_who_leaves_early_closes_the_stream(server):
-    server.stream_then_stall(["one ", "two "], seconds=1.0)
+async def test_a_reader_who_leaves_early_closes_the_connection(server):
+    server.stream_then_stall(["one ", "two "], seconds=5.0)
     stream = llm(server).answer_stream_async("Goa?", [PASSAGE], [])
 
     first = await anext(stream)
     await asyncio.wait_for(stream.aclose(), timeout=0.5)  # type: ignore[attr-defined]
 
     assert first == "one "
+    for _ in range(40):  # the fake notices the closed connection within its 50 ms polls
+        if server.hung_up:
+            break
+        await asyncio.sleep(0.05)
+    assert server.hung_up == 1
 
 
 async def test_make_llm_streams_through_gemini_when_a_key_is_set(server):

@@ -15,6 +15,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +85,15 @@ class FaultyLlm:
         faults = self._faults()
         pause, fail_after = float(faults.get("piece_delay_s", 0)), faults.get("fail_after_pieces")
         pieces = 0
-        async for item in self._inner.answer_stream_async(question, context, history):
-            if isinstance(item, str):
-                if pieces == fail_after:
-                    raise LlmUnavailable(f"injected fault after {pieces} pieces")
-                pieces += 1
-                await asyncio.sleep(pause)
-            yield item
+        inner = self._inner.answer_stream_async(question, context, history)
+        async with aclosing(inner) as items:  # type: ignore[type-var]
+            async for item in items:
+                if isinstance(item, str):
+                    if pieces == fail_after:
+                        raise LlmUnavailable(f"injected fault after {pieces} pieces")
+                    pieces += 1
+                    await asyncio.sleep(pause)
+                yield item
 
 
 def _fail_if_listed(faults: dict[str, Any], job: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,8 +135,9 @@ class GeminiLlm:
         stream = stream_answer(
             self._client, self._model, prompt, self._config(ANSWER_SYSTEM), self._stream_retry
         )
-        async for item in stream:
-            yield item
+        async with aclosing(stream) as items:  # a reader who leaves closes the request
+            async for item in items:
+                yield item
 
     def _config(self, system: str, **extra: Any) -> types.GenerateContentConfig:
         thinking = (

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from google import genai
@@ -52,7 +53,7 @@ async def stream_answer(
     prompt: str,
     config: types.GenerateContentConfig,
     retry: StreamRetry,
-) -> AsyncIterator[str | LlmAnswer]:
+) -> AsyncGenerator[str | LlmAnswer, None]:
     """The answer's text pieces as Gemini sends them, then one `LlmAnswer`."""
     started = time.perf_counter()
     config = config.model_copy(update={"http_options": NO_SDK_RETRY})
@@ -60,8 +61,9 @@ async def stream_answer(
     for failures in range(1, retry.attempts + 1):
         try:
             with provider_errors():
-                async for piece in _pieces(client, model, prompt, config, received):
-                    yield piece
+                async with aclosing(_pieces(client, model, prompt, config, received)) as pieces:
+                    async for piece in pieces:
+                        yield piece
             _refuse_unfinished(received)
             break
         except LlmUnavailable:
@@ -77,7 +79,7 @@ async def _pieces(
     prompt: str,
     config: types.GenerateContentConfig,
     received: _Received,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     stream = await client.aio.models.generate_content_stream(
         model=model, contents=prompt, config=config
     )
