@@ -144,3 +144,18 @@ def test_the_documented_weights_are_the_weights_used():
     for slug, weights in TYPE_SIGNALS.items():
         cells = ", ".join(f"{name} ×{weight:g}" for name, weight in weights)
         assert f"| `{slug}` | {cells} |" in doc
+
+
+def test_advice_targets_the_weakest_signal_and_the_person_behind_it():
+    advice = written("distant", "communication_basics")["recommendations"]
+
+    assert [a["title"] for a in advice] == [
+        "Ask one more question",  # 0% of messages ask a question
+        "Start a conversation sometimes",  # Dev starts none
+        "Check in on purpose",
+    ]
+    assert "0% of messages ask a question" in advice[0]["suggestion"]
+    assert advice[1]["target"] == ["Dev"]
+    assert [a["title"] for a in written("close", "love_language")["recommendations"]] == [
+        "Check in on purpose"
+    ]
