@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from google.genai import types
@@ -193,3 +193,23 @@ def make_embedder(
     if gemini is not None:
         return GeminiEmbedder(gemini, model=gemini_model, dimension=gemini_dimension)
     return LocalEmbedder(batch_size=local_batch_size, threads=local_threads)
+
+
+class LazyEmbedder:
+    """The API's question embedder: built on the first question (the local model takes seconds
+    and hundreds of MB), once per process, in a thread so the event loop never waits on it."""
+
+    def __init__(self, build: Callable[[], Embedder]):
+        self._build = build
+        self._embedder: Embedder | None = None
+        self._lock = asyncio.Lock()
+
+    async def embedder(self) -> Embedder:
+        if self._embedder is None:
+            async with self._lock:
+                if self._embedder is None:
+                    self._embedder = await asyncio.to_thread(self._build)
+        return self._embedder
+
+    async def embed_query(self, text: str) -> list[float]:
+        return await (await self.embedder()).embed_query_async(text)

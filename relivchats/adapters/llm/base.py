@@ -64,6 +64,15 @@ class InsightMaterial:
 
 
 @dataclass(frozen=True)
+class QuotedMessage:
+    """One message of a retrieved chunk, opened from the content store."""
+
+    sender: str
+    sent_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
 class Passage:
     """A retrieved chunk of the chat, as context for a question."""
 
@@ -71,6 +80,8 @@ class Passage:
     start_time: datetime
     end_time: datetime
     speakers: tuple[str, ...]
+    messages: tuple[QuotedMessage, ...] = ()
+    similarity: float = 0.0
 
 
 @dataclass(frozen=True)
