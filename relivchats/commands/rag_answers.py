@@ -136,6 +136,7 @@ async def prepare(rag: RagServices, question: Question) -> Ready | IndexingUnder
     started = time.perf_counter()
     chat = await rag.store.command(owned_chat, question.chat_id, question.user_id)
     if chat.indexed_chunks is None:
+        rag.embedder.preload()  # while the chat is indexed, the API loads its embedder
         return await indexing_underway(rag, chat, "unindexed")
     history = asyncio.create_task(history_of(rag, chat.id, question.user_id))
     try:

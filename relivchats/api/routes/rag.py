@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from relivchats.adapters.chunk_search import SearchUnavailable
 from relivchats.adapters.conversation_content import erase_conversation_async, turn_texts
+from relivchats.adapters.embeddings import EmbedderLoading
 from relivchats.api.contract import HEADERS, error_responses
 from relivchats.api.dependencies import (
     Cipher,
@@ -102,6 +103,8 @@ async def query(
         ready = await prepare(rag, question)
     except SearchUnavailable:
         raise _unavailable("search_unavailable", "the chat's search is unavailable") from None
+    except EmbedderLoading:
+        raise _unavailable("warming_up", "questions are warming up; ask again") from None
     if isinstance(ready, IndexingUnderway):
         return JSONResponse(
             indexing_view(ready).model_dump(mode="json"),
