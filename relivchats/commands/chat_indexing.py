@@ -1,9 +1,9 @@
 """Questions' lazy indexing: ask the indexer for a chat's index, once however many ask.
 
-`IndexingRequested` is appended to the chat itself, so racing questions meet at the chat's
-version: one wins, the others reload, find the request open and append nothing. A request
-older than `stale_after` is taken as lost and made again. Checks the chat is the caller's
-(404 otherwise) before anything is appended.
+`IndexingRequested` is saved on the chat itself, so racing questions meet at the chat's
+version: one wins, the others (decided again by the unit of work) find the request open and
+save nothing. A request older than `stale_after` is taken as lost and made again. Each handler
+checks the chat is the caller's (404 otherwise) before anything is saved.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.chats import load_chat
-from relivchats.commands.retry import with_retries
+from relivchats.commands.unit_of_work import UnitOfWork
 from relivchats.domain import chats
 from relivchats.domain.chats import Chat
 from relivchats.domain.events import now
@@ -26,19 +24,21 @@ class IndexingRequest:
     position: int
 
 
-def owned_chat(store: EventStore, chat_id: UUID, owner_id: UUID) -> Chat:
+def owned_chat(uow: UnitOfWork, chat_id: UUID, owner_id: UUID) -> Chat:
     """The caller's live chat from its events (ChatNotFound: 404)."""
-    return chats.owned(load_chat(store, chat_id), owner_id)
+    return chats.owned(uow.load(chat_id, chats.evolve), owner_id)
 
 
 def request_indexing(
-    store: EventStore, chat_id: UUID, owner_id: UUID, reason: str, stale_after: timedelta
+    uow: UnitOfWork, chat_id: UUID, owner_id: UUID, reason: str, stale_after: timedelta
 ) -> IndexingRequest:
-    def append_request() -> IndexingRequest:
-        state = load_chat(store, chat_id)
-        events = chats.request_indexing(state, owner_id, reason, now(), stale_after)
-        if not events:
-            return IndexingRequest(False, store.head())
-        return IndexingRequest(True, store.append(*events))
+    chat = uow.load(chat_id, chats.evolve)
+    uow.record(*chats.request_indexing(chat, owner_id, reason, now(), stale_after))
+    saved = uow.save()
+    return IndexingRequest(saved.changed, saved.position)
 
-    return with_retries(store, append_request)
+
+def record_indexing_failed(uow: UnitOfWork, chat_id: UUID, reason: str) -> bool:
+    """The indexer gave up on a question's request: it is closed, the next question asks anew."""
+    uow.record(*chats.record_indexing_failed(uow.load(chat_id, chats.evolve), reason))
+    return uow.save().changed

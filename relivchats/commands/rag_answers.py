@@ -40,6 +40,7 @@ from relivchats.adapters.llm.base import QuotedMessage
 from relivchats.adapters.vectorstore import ChunkHit
 from relivchats.commands.chat_indexing import owned_chat, request_indexing
 from relivchats.commands.conversations import TurnToRecord, load_conversation, record_turn
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain.chats import Chat
 from relivchats.domain.chunking import estimate_tokens
 from relivchats.domain.conversations import (
@@ -134,7 +135,7 @@ class AnswerUnavailable(Exception):
 
 async def prepare(rag: RagServices, question: Question) -> Ready | IndexingUnderway:
     started = time.perf_counter()
-    chat = await rag.store.command(owned_chat, question.chat_id, question.user_id)
+    chat = await dispatch(rag.store, owned_chat, question.chat_id, question.user_id)
     if chat.indexed_chunks is None:
         rag.embedder.preload()  # while the chat is indexed, the API loads its embedder
         return await indexing_underway(rag, chat, "unindexed")
@@ -158,8 +159,8 @@ async def prepare(rag: RagServices, question: Question) -> Ready | IndexingUnder
 
 
 async def indexing_underway(rag: RagServices, chat: Chat, reason: str) -> IndexingUnderway:
-    request = await rag.store.command(
-        request_indexing, chat.id, chat.owner_id, reason, rag.indexing_stale_after
+    request = await dispatch(
+        rag.store, request_indexing, chat.id, chat.owner_id, reason, rag.indexing_stale_after
     )
     progress = await read_progress(rag.redis, rag.key_prefix, chat.id)
     return IndexingUnderway(progress, INDEXING_RETRY_AFTER_S, request.position)
@@ -167,7 +168,7 @@ async def indexing_underway(rag: RagServices, chat: Chat, reason: str) -> Indexi
 
 async def history_of(rag: RagServices, chat_id: UUID, user_id: UUID) -> tuple[Turn, ...]:
     """The conversation's last answered turns, opened, oldest first."""
-    conversation = await rag.store.command(load_conversation, chat_id, user_id)
+    conversation = await dispatch(rag.store, load_conversation, chat_id, user_id)
     if conversation is None or not conversation.history():
         return ()
     records = conversation.history()
@@ -266,7 +267,7 @@ async def record(
         estimate_tokens(question.text),
         outcome,
     )
-    position = await rag.store.command(record_turn, turn)
+    position = await dispatch(rag.store, record_turn, turn)
     answer_text = reply.text if reply else ""
     return AnswerRecorded(turn_id, answer_text, sources, confidence, elapsed_ms, position)
 

@@ -19,7 +19,10 @@ from typing import Any
 from uuid import UUID
 
 from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.chats import load_chat, record_indexed, record_indexing_failed
+from relivchats.commands.chat_indexing import record_indexing_failed
+from relivchats.commands.chats import record_indexed
+from relivchats.commands.unit_of_work import execute
+from relivchats.domain import chats
 from relivchats.projections.dispatcher import INDEX_CHAT_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store
@@ -46,17 +49,18 @@ def index_for_questions(self: Any, chat_id: str, failures: int = 0) -> str:
             raise self.retry(
                 kwargs={"failures": failures}, countdown=backoff_s(settings, failures)
             ) from None
-        record_indexing_failed(worker_store(), UUID(chat_id), "indexing_" + error_code(error))
+        reason = "indexing_" + error_code(error)
+        execute(worker_store(), record_indexing_failed, UUID(chat_id), reason)
         return "indexing failed"
 
 
 def index_requested(store: EventStore, settings: Settings, chat_id: UUID) -> str:
-    chat = load_chat(store, chat_id)
+    chat = chats.replay(store.load(chat_id))
     if chat is None or chat.deleted:
         return "chat deleted"
     if chat.indexing_requested_at is None:
         return "already indexed"  # a repeated delivery, or an unlock's job got there first
     deadline = time.monotonic() + max(5, settings.celery_task_soft_time_limit_s - MARGIN_S)
     chunks = index_chat(retrieval(), settings, chat, deadline)
-    record_indexed(store, chat.id, chunks)
+    execute(store, record_indexed, chat.id, chunks)
     return "indexed"

@@ -50,6 +50,7 @@ from relivchats.commands.rag_answers import (
     answer,
     prepare,
 )
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain.conversations import conversation_id_for
 from relivchats.projections import conversation_queries
 
@@ -165,8 +166,8 @@ async def forget(
     chat_id: UUID, user: CurrentUser, store: Store, db: ReadDb
 ) -> ConversationForgotten:
     """Forget your questions about the chat: their events say forgotten, their text is erased."""
-    await store.command(owned_chat, chat_id, user.user_id)
-    forgotten = await store.command(forget_turns, chat_id, user.user_id)
+    await dispatch(store, owned_chat, chat_id, user.user_id)
+    forgotten = await dispatch(store, forget_turns, chat_id, user.user_id)
     async with db.connection() as conn:
         await erase_conversation_async(conn, conversation_id_for(chat_id, user.user_id))
     return ConversationForgotten(
