@@ -18,7 +18,8 @@ from typing import Any, Literal, Protocol
 
 from google.genai import types
 
-from relivchats.adapters.llm.gemini import GeminiConnection, make_client, provider_errors
+from relivchats.adapters.llm.gemini import GeminiConnection, make_client
+from relivchats.adapters.llm.gemini_errors import provider_errors
 
 Precision = Literal["auto", "float32", "bfloat16"]
 
