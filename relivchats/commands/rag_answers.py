@@ -21,6 +21,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -211,12 +212,15 @@ def speaker_names(chat: Chat, hit: ChunkHit) -> tuple[str, ...]:
 async def answer_stream(rag: RagServices, ready: Ready) -> AsyncIterator[str | AnswerRecorded]:
     """The answer's pieces as the model writes them, then the recorded turn."""
     reply: LlmAnswer | None = None
+    question = ready.question.text
+    stream = rag.llm.answer_stream_async(question, ready.passages, ready.history)
     try:
-        async for item in _generation(rag.llm, ready):
-            if isinstance(item, LlmAnswer):
-                reply = item
-            else:
-                yield item
+        async with aclosing(stream):  # type: ignore[type-var]  # providers yield generators
+            async for item in stream:
+                if isinstance(item, LlmAnswer):
+                    reply = item
+                else:
+                    yield item
     except LlmError as error:
         code = "provider_unavailable" if isinstance(error, LlmUnavailable) else "provider_refused"
         failed = await record(rag, ready, None, code)
@@ -230,17 +234,6 @@ async def answer(rag: RagServices, ready: Ready) -> AnswerRecorded:
         if isinstance(item, AnswerRecorded):
             return item
     raise AssertionError("answer_stream always ends with the recorded turn")
-
-
-async def _generation(llm: LlmProvider, ready: Ready) -> AsyncIterator[str | LlmAnswer]:
-    stream = getattr(llm, "answer_stream_async", None)
-    if stream is None:  # a provider that cannot stream: its whole answer is one piece
-        reply = await llm.answer_async(ready.question.text, ready.passages, ready.history)
-        yield reply.text
-        yield reply
-        return
-    async for item in stream(ready.question.text, ready.passages, ready.history):
-        yield item
 
 
 async def record(

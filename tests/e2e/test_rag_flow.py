@@ -119,11 +119,12 @@ class RecordingLlm:
         self.offline = OfflineLlm()
         self.histories: list[tuple[Turn, ...]] = []
 
-    async def answer_async(
+    async def answer_stream_async(
         self, question: str, context: Sequence[Passage], history: Sequence[Turn]
-    ) -> LlmAnswer:
+    ) -> AsyncIterator[str | LlmAnswer]:
         self.histories.append(tuple(history))
-        return await self.offline.answer_async(question, context, history)
+        async for item in self.offline.answer_stream_async(question, context, history):
+            yield item
 
 
 class SlowStreamingLlm:
