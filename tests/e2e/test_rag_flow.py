@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -26,11 +28,13 @@ from relivchats.api.rag_streaming import streamed_answer
 from relivchats.commands.rag_answers import Question, Ready, prepare
 from relivchats.domain.chats import ChatIndexed, IndexingRequested
 from relivchats.domain.conversations import QuestionAnswered, conversation_id_for
+from relivchats.logs import JsonFormatter
 from tests.chat_uploads import export_of, uploaded
 from tests.conftest import TEST_SECRET, throwaway_database
 from tests.fakes.chat_exports import FakeMessage, generate_chat
 from tests.helpers import eventually
 from tests.insight_flows import user_with_coins
+from tests.integration.test_privacy_canary import leaked_in_redis, leaked_in_tables
 from tests.worker_platform import Workers, api_and_projector, forget_broker_keys, platform_settings
 
 pytestmark = pytest.mark.slow
@@ -336,3 +340,38 @@ async def test_twenty_racing_first_questions_start_one_indexing(platform):
     events = platform.store.load(uuid.UUID(chat_id))
     assert sum(isinstance(e, IndexingRequested) for e in events) == 1
     assert sum(isinstance(e, ChatIndexed) for e in events) == 1
+
+
+async def test_a_canary_in_the_chat_and_the_question_stays_sealed(platform, caplog):
+    caplog.set_level(logging.DEBUG)
+    canary = "zqxrag" + "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:10])
+    headers = await platform.user()
+    said = [("Asha", f"our secret word is {canary} remember it"), ("Ben", f"{canary} forever")]
+    chat_id = await platform.chat(headers, seed=28, extra=said)
+
+    answer = await platform.answered(headers, chat_id, f"What did we say about {canary}?")
+    streamed = await platform.client.post(
+        "/api/rag/query",
+        json={"chat_id": chat_id, "question": f"Who said {canary} first?"},
+        headers={**headers, "Accept": "text/event-stream"},
+    )
+    conversation = await platform.client.get(
+        f"/api/rag/conversations/{chat_id}?min_position={platform.store.head()}", headers=headers
+    )
+
+    assert canary in answer["answer"] and canary in streamed.text  # it really went through
+    assert [canary in t["question"] for t in conversation.json()["turns"]] == [True, True]
+    needle = canary.encode()
+    formatter = JsonFormatter()
+    assert [r.name for r in caplog.records if canary in formatter.format(r).lower()] == []
+    assert canary not in platform.workers.log("indexer").lower()
+    assert await leaked_in_redis(platform.settings.redis_url, needle) == []
+    assert await leaked_in_tables(platform.settings.database_url, needle) == []
+    assert files_holding(Path(platform.settings.data_dir), needle) == []
+
+
+def files_holding(folder: Path, needle: bytes) -> list[Path]:
+    """Files under `folder` (the local vector store, the socket) whose bytes hold `needle`."""
+    return [
+        path for path in folder.rglob("*") if path.is_file() and needle in path.read_bytes().lower()
+    ]
