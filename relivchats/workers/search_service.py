@@ -64,6 +64,7 @@ class _Handler(socketserver.StreamRequestHandler):
 
 class _SearchServer(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
+    request_queue_size = 128  # questions arrive in bursts; socketserver's default backlog is 5
 
     def __init__(self, path: str, vectors: VectorStore):
         self.vectors = vectors
