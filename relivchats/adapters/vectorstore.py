@@ -12,9 +12,12 @@ of message positions; the text of a hit is fetched from the encrypted content st
 Points stored before speakers were recorded (`PAYLOAD_VERSION` 1) come back with `speakers`
 None; `set_speakers` upgrades them in place, without embedding anything again.
 
-Calls are serialised by a lock: the indexer's search service searches from its own thread while
-the indexing task upserts, and the local client is not thread-safe. Embedding happens outside
-the lock, so a search waits at most for one upsert batch.
+In local mode a search is answered from the chat's vectors held as one matrix
+(adapters/chat_matrix.py: the same exact cosine scores, without local mode's per-point filter
+scan); `qdrant_search` is Qdrant's own search. Calls are serialised by a lock: the indexer's
+search service searches from its own thread while the indexing task upserts, and the local
+client is not thread-safe. Embedding happens outside the lock, so a search waits at most for
+one upsert batch.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from typing import Any
 
 from qdrant_client import QdrantClient, models
 
+from relivchats.adapters.chat_matrix import ChatMatrices, ChatMatrix
 from relivchats.domain.events import deterministic_id
 
 UPSERT_BATCH = 256
+SCROLL_PAGE = 2048
 PAYLOAD_VERSION = 2  # 2: speakers (participant indices) are in the payload
 
 
@@ -83,6 +88,7 @@ class VectorStore:
         self._collection = collection
         self._embedder_name = embedder_name
         self._lock = threading.Lock()
+        self._matrices = ChatMatrices()  # local mode's fast exact search (adapters/chat_matrix)
         try:
             self._ensure_collection(dimension)
         except BaseException:
@@ -114,8 +120,19 @@ class VectorStore:
             points = [self._point(chat_id, chunk) for chunk in chunks[start : start + UPSERT_BATCH]]
             with self._lock:
                 self._client.upsert(self._collection, points=points, wait=True)
+                self._matrices.drop(chat_id)
 
     def search(self, chat_id: uuid.UUID, vector: Sequence[float], limit: int = 5) -> list[ChunkHit]:
+        if self._local:
+            with self._lock:
+                matrix = self._matrices.get(chat_id) or self._load_matrix(chat_id)
+            return [_hit(score, payload) for score, payload in matrix.search(vector, limit)]
+        return self.qdrant_search(chat_id, vector, limit)
+
+    def qdrant_search(
+        self, chat_id: uuid.UUID, vector: Sequence[float], limit: int = 5
+    ) -> list[ChunkHit]:
+        """Qdrant's own search (the server's, or local mode's filter scan)."""
         with self._lock:
             response = self._client.query_points(
                 self._collection,
@@ -154,6 +171,7 @@ class VectorStore:
                 self._client.batch_update_points(
                     self._collection, operations[start : start + UPSERT_BATCH], wait=True
                 )
+                self._matrices.drop(chat_id)
 
     def delete_chat(self, chat_id: uuid.UUID) -> None:
         with self._lock:
@@ -162,9 +180,32 @@ class VectorStore:
                 points_selector=models.FilterSelector(filter=_chat_filter(chat_id)),
                 wait=True,
             )
+            self._matrices.drop(chat_id)
 
     def close(self) -> None:
         self._client.close()
+
+    def _load_matrix(self, chat_id: uuid.UUID) -> ChatMatrix:
+        """Every point of the chat, vectors and payloads, as one matrix (lock held)."""
+        vectors: list[Any] = []
+        payloads: list[dict[str, Any]] = []
+        offset: Any = None
+        while True:
+            points, offset = self._client.scroll(
+                self._collection,
+                scroll_filter=_chat_filter(chat_id),
+                limit=SCROLL_PAGE,
+                offset=offset,
+                with_payload=True,
+                with_vectors=True,
+            )
+            vectors.extend(point.vector for point in points)
+            payloads.extend(point.payload or {} for point in points)
+            if offset is None:
+                break
+        matrix = ChatMatrix.of(vectors, payloads)
+        self._matrices.put(chat_id, matrix)
+        return matrix
 
     def _point(self, chat_id: uuid.UUID, chunk: ChunkVector) -> models.PointStruct:
         payload = {

@@ -116,3 +116,23 @@ def test_points_stored_without_speakers_are_upgraded_in_place(vectors):
     hits = {hit.chunk_index: hit for hit in vectors.search(chat, unit_vector(2), limit=3)}
     assert (hits[0].speakers, hits[1].speakers, hits[2].speakers) == ((0,), (1, 0), (1,))
     assert hits[1].similarity == pytest.approx(1.0, abs=1e-5)  # the vectors were kept
+
+
+def test_local_search_gives_qdrants_own_results_and_follows_every_write(vectors):
+    chat, other = uuid.uuid4(), uuid.uuid4()
+    vectors.upsert_chunks(chat, with_speakers(range(1, 40)))
+    vectors.upsert_chunks(other, with_speakers(range(1, 40)))
+    query = unit_vector(7)
+
+    fast = vectors.search(chat, query, limit=5)
+    qdrant = vectors.qdrant_search(chat, query, limit=5)
+
+    assert [h.chunk_index for h in fast] == [h.chunk_index for h in qdrant]
+    assert [h.similarity for h in fast] == pytest.approx([h.similarity for h in qdrant], abs=1e-5)
+    vectors.upsert_chunks(chat, with_speakers(range(100, 101)))  # chunk 0 gets a new vector
+    assert vectors.search(chat, unit_vector(100), limit=1)[0].chunk_index == 0
+    vectors.set_speakers(chat, [(1,)] * 39)
+    assert vectors.search(chat, query, limit=1)[0].speakers == (1,)
+    vectors.delete_chat(chat)
+    assert vectors.search(chat, query, limit=5) == []
+    assert len(vectors.search(other, query, limit=5)) == 5
