@@ -49,7 +49,7 @@ from relivchats.adapters.llm import OfflineLlm
 from relivchats.adapters.vectorstore import ChunkVector, VectorStore
 from relivchats.api.rag_wiring import QUESTION_EMBEDDER_THREADS
 from relivchats.commands.chats import record_upload
-from relivchats.commands.ingest import IngestPool
+from relivchats.commands.ingest import IngestInterrupted, IngestPool
 from relivchats.commands.rag_answers import Question, RagServices, Ready, answer, prepare
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain import chats
@@ -117,9 +117,16 @@ async def uploaded_chat(settings: Settings, store: EventStore) -> Chat:
     style = STYLE_BY_NAME["android_us_12h_new"]
     export = render_export(generate_chat(MESSAGES, seed=10, style=style), style).encode()
     pool = IngestPool(settings)
+    chat_id = uuid.uuid4()
     try:
-        chat_id, content_id = uuid.uuid4(), uuid.uuid4()
-        ingested = await pool.ingest(export, chat_id, content_id)
+        for attempt in range(1, 6):  # the shared server may be out of connections for a moment
+            try:
+                ingested = await pool.ingest(export, chat_id, uuid.uuid4())
+                break
+            except IngestInterrupted:
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(5)
     finally:
         pool.close()
     async_store = AsyncEventStore(store, threads=2)

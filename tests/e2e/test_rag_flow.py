@@ -286,6 +286,34 @@ async def test_forgetting_a_conversation_erases_its_turns_and_their_text(platfor
     assert again.json()["turns_forgotten"] == 0
 
 
+async def test_deleting_the_chat_erases_its_conversations(platform):
+    headers = await platform.user()
+    chat_id = await platform.chat(headers, seed=29)
+    await platform.answered(headers, chat_id, "Where are we moving?")
+
+    deleted = await platform.client.delete(f"/api/chats/{chat_id}", headers=headers)
+
+    assert deleted.status_code in (200, 204), deleted.text
+    asked = await platform.ask(headers, chat_id, "Where are we moving?")
+    assert asked.status_code == 404
+
+    async def erased() -> bool:
+        conn = await asyncpg.connect(platform.settings.database_url)
+        try:
+            texts = await conn.fetchval(
+                "SELECT count(*) FROM conversation_contents WHERE chat_id = $1",
+                uuid.UUID(chat_id),
+            )
+            turns = await conn.fetchval(
+                "SELECT count(*) FROM rag_turns WHERE chat_id = $1", uuid.UUID(chat_id)
+            )
+        finally:
+            await conn.close()
+        return texts == turns == 0
+
+    await eventually(erased, within=60)
+
+
 async def test_another_users_chat_is_not_found(platform):
     owner = await platform.user()
     chat_id = await platform.chat(owner, seed=25)
