@@ -133,6 +133,7 @@ class Settings(BaseSettings):
     # Questions (ask your chat): free, rate limited per user.
     rate_limit_rag: str = "30/hour,5/minute"
     rag_search_timeout_s: float = 2.0  # how long a question waits for the chunk search
+    rag_answer_deadline_s: float = 90.0  # a question's request deadline (a streamed answer's)
     rag_indexing_stale_s: int = 900  # an indexing request older than this is made again
     insight_attempts: int = 3  # tries per insight (provider errors, invalid output, timeouts)
     insight_retry_backoff_s: float = 2.0  # before the 2nd try; doubles each time, with jitter

@@ -128,6 +128,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         deadline_s=settings.request_deadline_s,
-        longer_deadlines={"/api/chats/upload": settings.upload_deadline_s},
+        longer_deadlines={
+            "/api/chats/upload": settings.upload_deadline_s,
+            "/api/rag/query": settings.rag_answer_deadline_s,  # a model's answer, streamed
+        },
     )
     return app

@@ -26,6 +26,7 @@ def test_a_question_rate_limit_that_does_not_parse_stops_start_up() -> None:
         ({"rag_search_timeout_s": 0}, "RAG_SEARCH_TIMEOUT_S"),
         ({"rag_search_timeout_s": 25, "request_deadline_s": 20}, "RAG_SEARCH_TIMEOUT_S"),
         ({"rag_indexing_stale_s": 30}, "RAG_INDEXING_STALE_S"),
+        ({"rag_answer_deadline_s": 30, "gemini_timeout_s": 30}, "RAG_ANSWER_DEADLINE_S"),
     ],
 )
 def test_production_refuses_question_settings_that_cannot_work(overrides, variable) -> None:
