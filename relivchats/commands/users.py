@@ -17,7 +17,7 @@ from relivchats.domain.credits import AccountOpened, CreditAccount
 class Registration:
     user: users.User
     account: CreditAccount
-    created: bool
+    changed: bool  # False: registered before
     welcome_bonus: int  # coins granted by this call: the bonus the first time, then 0
     position: int
 
