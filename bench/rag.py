@@ -45,11 +45,11 @@ from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.embeddings import LOCAL_DIMENSION, LazyEmbedder, LocalEmbedder
 from relivchats.adapters.eventstore import AsyncEventStore, EventStore
+from relivchats.adapters.ingest import IngestInterrupted, IngestPool
 from relivchats.adapters.llm import OfflineLlm
 from relivchats.adapters.vectorstore import ChunkVector, VectorStore
 from relivchats.api.rag_wiring import QUESTION_EMBEDDER_THREADS
 from relivchats.commands.chats import record_upload
-from relivchats.commands.ingest import IngestInterrupted, IngestPool
 from relivchats.commands.rag_answers import Question, RagServices, Ready, answer, prepare
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain import chats

@@ -20,7 +20,7 @@ from relivchats.domain.events import now
 
 @dataclass(frozen=True)
 class IndexingRequest:
-    requested: bool  # False: a request was already open
+    changed: bool  # False: a request was already open
     position: int
 
 
@@ -41,4 +41,10 @@ def request_indexing(
 def record_indexing_failed(uow: UnitOfWork, chat_id: UUID, reason: str) -> bool:
     """The indexer gave up on a question's request: it is closed, the next question asks anew."""
     uow.record(*chats.record_indexing_failed(uow.load(chat_id, chats.evolve), reason))
+    return uow.save().changed
+
+
+def record_indexed(uow: UnitOfWork, chat_id: UUID, chunks: int) -> bool:
+    """The indexer built (or upgraded) the chat's index: the open request, if any, ends."""
+    uow.record(*chats.record_indexed(uow.load(chat_id, chats.evolve), chunks))
     return uow.save().changed

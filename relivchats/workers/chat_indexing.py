@@ -19,8 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.chat_indexing import record_indexing_failed
-from relivchats.commands.chats import record_indexed
+from relivchats.commands.chat_indexing import record_indexed, record_indexing_failed
 from relivchats.commands.unit_of_work import execute
 from relivchats.domain import chats
 from relivchats.projections.dispatcher import INDEX_CHAT_TASK

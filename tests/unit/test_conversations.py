@@ -10,8 +10,13 @@ from datetime import datetime, timedelta
 import pytest
 
 from relivchats.adapters.memory_eventstore import InMemoryEventStore
-from relivchats.commands.chat_indexing import owned_chat, record_indexing_failed, request_indexing
-from relivchats.commands.chats import record_indexed, record_upload
+from relivchats.commands.chat_indexing import (
+    owned_chat,
+    record_indexed,
+    record_indexing_failed,
+    request_indexing,
+)
+from relivchats.commands.chats import record_upload
 from relivchats.commands.conversations import (
     TurnToRecord,
     forget_turns,
@@ -123,7 +128,7 @@ def test_one_indexing_request_however_many_questions_ask(store, chat_id):
     first = execute(store, request_indexing, chat_id, OWNER, "unindexed", STALE)
     second = execute(store, request_indexing, chat_id, OWNER, "unindexed", STALE)
 
-    assert (first.requested, second.requested) == (True, False)
+    assert (first.changed, second.changed) == (True, False)
     requests = [e for e in store.load(chat_id) if isinstance(e, IndexingRequested)]
     assert len(requests) == 1
 
@@ -135,7 +140,7 @@ def test_indexing_ends_the_request_even_when_the_chunk_count_is_unchanged(store,
     ended = execute(store, record_indexed, chat_id, 7)
 
     chat = chats.replay(store.load(chat_id))
-    assert upgrade.requested and ended.changed
+    assert upgrade.changed and ended
     assert chat is not None and chat.indexed_chunks == 7 and chat.indexing_requested_at is None
 
 
@@ -145,7 +150,7 @@ def test_a_failed_or_stale_request_is_made_again(store, chat_id):
     after_failure = execute(store, request_indexing, chat_id, OWNER, "unindexed", STALE)
     stale = execute(store, request_indexing, chat_id, OWNER, "unindexed", timedelta(0))
 
-    assert (after_failure.requested, stale.requested) == (True, True)
+    assert (after_failure.changed, stale.changed) == (True, True)
 
 
 def test_another_users_chat_is_not_found_and_nothing_is_requested(store, chat_id):
