@@ -17,6 +17,7 @@ from relivchats.domain.catalogue import INSIGHT_TYPES, insight_type, validate_in
 from relivchats.domain.statistics import compute_statistics
 from relivchats.domain.uploads import ChatMessage, ParsedChat
 from relivchats.workers.material import insight_material
+from tests.fakes.chat_exports import generate_chat
 
 START = datetime(2024, 1, 1)
 DAYS = 180
@@ -144,3 +145,40 @@ def test_the_documented_weights_are_the_weights_used():
     for slug, weights in TYPE_SIGNALS.items():
         cells = ", ".join(f"{name} ×{weight:g}" for name, weight in weights)
         assert f"| `{slug}` | {cells} |" in doc
+
+
+def test_advice_targets_the_weakest_signal_and_the_person_behind_it():
+    advice = written("distant", "communication_basics")["recommendations"]
+
+    assert [a["title"] for a in advice] == [
+        "Ask one more question",  # 0% of messages ask a question
+        "Start a conversation sometimes",  # Dev starts none
+        "Check in on purpose",
+    ]
+    assert "0% of messages ask a question" in advice[0]["suggestion"]
+    assert advice[1]["target"] == ["Dev"]
+    assert [a["title"] for a in written("close", "love_language")["recommendations"]] == [
+        "Check in on purpose"
+    ]
+
+
+def statistics_of(messages: list[tuple[datetime, str, str]]) -> dict[str, Any]:
+    return compute_statistics(ParsedChat.from_messages([ChatMessage(*m) for m in messages]))
+
+
+GROUP_CHAT = [
+    (m.timestamp, m.sender, m.text)
+    for m in generate_chat(3000, participants=("Asha", "Ben", "Chen", "Dev", "Esha"), seed=5)
+]
+TINY_CHAT = [(START, "Asha", "hi"), (START + timedelta(minutes=1), "Ben", "media omitted")]
+
+
+@pytest.mark.parametrize("slug", list(INSIGHT_TYPES))
+@pytest.mark.parametrize("chat", [GROUP_CHAT, TINY_CHAT], ids=["group", "tiny"])
+def test_real_statistics_of_any_chat_give_a_valid_deterministic_insight(slug, chat):
+    insight = insight_type(slug)
+    material = insight_material(insight, statistics_of(chat), excerpts=[], user_name=None)
+    first = OfflineLlm().generate_json("p", insight.output_schema, material=material).data
+    again = OfflineLlm().generate_json("p", insight.output_schema, material=material).data
+    assert validate_insight(slug, first) == [] and first == again
+    assert "offline estimate" in first["overall"]["summary"]

@@ -3,9 +3,10 @@
 It cannot read a chat the way a model does, so it writes what the statistics and the retrieved
 excerpts support: each insight type's score from the statistics that type names (offline_scores),
 per-person fields from each person's own figures (offline_people), whole-chat fields from the
-figures they are about (offline_fields), real excerpts as evidence, recurring words as themes, and
-plain advice. Every result says `offline: True`, and the summary says so in words, so nobody
-mistakes it for an AI reading. Same input, same output. Answers to questions: offline_answer.py.
+figures they are about (offline_fields), real excerpts as evidence, recurring words as themes,
+and advice for the type's weakest signals (offline_advice). Every result says `offline: True`,
+and the summary says so in words, so nobody mistakes it for an AI reading. Same input, same
+output. Answers to questions: offline_answer.py.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from relivchats.adapters.llm.base import (
     Passage,
     Turn,
 )
+from relivchats.adapters.llm.offline_advice import recommendations
 from relivchats.adapters.llm.offline_answer import offline_answer, offline_pieces
 from relivchats.adapters.llm.offline_fields import FIELD_WRITERS
 from relivchats.adapters.llm.offline_people import PERSON_WRITERS
@@ -148,28 +150,7 @@ def _evidence(material: InsightMaterial, title: str) -> list[dict[str, str]]:
 
 def _recommendations(reading: ChatReading, schema: JsonSchema) -> list[dict[str, Any]]:
     most_targets = schema["items"]["properties"]["target"].get("maxItems", len(reading.names))
-    everyone = list(reading.names[:most_targets])
-    advice = [
-        {
-            "title": "Check in on purpose",
-            "target": everyone,
-            "suggestion": "Set aside a moment to ask how the other person is really doing, "
-            "and follow up on what they said last time.",
-            "example_phrases": ["How did that thing you were worried about go?"],
-        }
-    ]
-    if reading.quietest != reading.most_active:
-        advice.insert(
-            0,
-            {
-                "title": f"Make room for {reading.quietest}",
-                "target": [reading.most_active],
-                "suggestion": f"{reading.most_active} carries more of the conversation; "
-                f"ask {reading.quietest} open questions and leave space for longer answers.",
-                "example_phrases": ["What do you think?", "Tell me more about that."],
-            },
-        )
-    return advice
+    return recommendations(reading, most_targets)
 
 
 def _fill(

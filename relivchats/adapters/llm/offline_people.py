@@ -17,7 +17,7 @@ from relivchats.adapters.llm.offline_figures import (
     matches,
 )
 from relivchats.adapters.llm.offline_reading import ChatReading
-from relivchats.domain.catalogue import CONFLICT_STYLES, LEVELS, LOVE_LANGUAGES, SUPPORT_KINDS
+from relivchats.domain.catalogue import LEVELS, LOVE_LANGUAGES
 
 Entry = dict[str, Any]
 # Words and emoji that point to each love language, in the catalogue's order.
@@ -89,7 +89,6 @@ def conflict_style(reading: ChatReading, person: Person) -> Entry:
         style = "compromising"
     else:
         style = "accommodating"
-    assert style in CONFLICT_STYLES
     note = f"{_habits(person)}; {deleted_rate:.1%} of their messages deleted."
     return {"name": person.name, "style": style, "note": note}
 
@@ -122,7 +121,6 @@ def support_given(reading: ChatReading, person: Person) -> Entry:
         kinds.append("informational")  # explains, advises
     if _share(reading, person, "initiations") >= fair:
         kinds.append("celebratory")  # reaches out first
-    assert set(kinds) <= set(SUPPORT_KINDS)
     return {"name": person.name, "support_types": kinds, "note": _habits(person) + "."}
 
 
