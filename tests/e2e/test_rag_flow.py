@@ -103,7 +103,15 @@ class Platform:
 async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Platform]:
     folder = tmp_path_factory.mktemp("rag-flow")
     with throwaway_database() as database_url:
-        settings = platform_settings(database_url, folder, rate_limit_rag="1000/minute")
+        settings = platform_settings(
+            database_url,
+            folder,
+            rate_limit_rag="1000/minute",
+            # The PostgreSQL server is shared: take few connections (commands queue for them).
+            eventstore_pool_size=3,
+            api_db_pool_min=1,
+            api_db_pool_max=4,
+        )
         workers = Workers(settings, folder)
         workers.start("indexer", ["indexer"])
         store = EventStore(settings)
