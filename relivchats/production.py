@@ -38,6 +38,7 @@ def production_problems(settings: Settings) -> list[str]:
         *_payment_problems(settings),
         *_drill_problems(settings),
         *_plain_http_problems(settings),
+        *_question_problems(settings),
     ]
 
 
@@ -126,3 +127,17 @@ def _plain_http_problems(settings: Settings) -> list[str]:
         for name, url in addresses.items()
         if url and urlsplit(url).scheme != "https" and urlsplit(url).hostname not in LOOPBACK
     ]
+
+
+def _question_problems(settings: Settings) -> list[str]:
+    """A search that may outlast the request turns every slow search into a 503 deadline; a
+    lost indexing request repeated before its task could time out sends it twice; a question's
+    deadline under the model's timeout cuts answers the model would have finished."""
+    problems = []
+    if not 0 < settings.rag_search_timeout_s < settings.request_deadline_s:
+        problems.append("RAG_SEARCH_TIMEOUT_S must be above 0 and below REQUEST_DEADLINE_S")
+    if settings.rag_indexing_stale_s <= settings.celery_visibility_timeout_s:
+        problems.append("RAG_INDEXING_STALE_S must exceed CELERY_VISIBILITY_TIMEOUT_S")
+    if settings.rag_answer_deadline_s <= settings.gemini_timeout_s:
+        problems.append("RAG_ANSWER_DEADLINE_S must exceed GEMINI_TIMEOUT_S")
+    return problems

@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     qdrant_collection: str = "chat_chunks"  # the embedder's dimension is appended to it
     rate_limit_unlock: str = "10/hour,3/minute"  # per user
     rate_limit_order: str = "10/minute"  # payment orders per user
+    # Questions (ask your chat): free, rate limited per user.
+    rate_limit_rag: str = "30/hour,5/minute"
+    rag_search_timeout_s: float = 2.0  # how long a question waits for the chunk search
+    rag_answer_deadline_s: float = 90.0  # a question's request deadline (a streamed answer's)
+    rag_indexing_stale_s: int = 900  # an indexing request older than this is made again
     insight_attempts: int = 3  # tries per insight (provider errors, invalid output, timeouts)
     insight_retry_backoff_s: float = 2.0  # before the 2nd try; doubles each time, with jitter
     insight_timeout_s: int = 40  # one insight's generation (a soft limit under the task limit)
@@ -172,7 +177,7 @@ class Settings(BaseSettings):
             or self.offline_insights_in_production
         )
 
-    @field_validator("rate_limit_upload", "rate_limit_unlock", "rate_limit_order")
+    @field_validator("rate_limit_upload", "rate_limit_unlock", "rate_limit_order", "rate_limit_rag")
     @classmethod
     def _rate_limit_parses(cls, rule: str) -> str:
         parse_rule(rule)  # a typo must stop start-up, not fail every limited request with a 500

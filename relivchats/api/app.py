@@ -22,6 +22,7 @@ from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.api.errors import install_error_handlers
 from relivchats.api.looplag import loop_lag_probe
 from relivchats.api.middleware import RequestContextMiddleware
+from relivchats.api.rag_wiring import build_rag_services, finish_answers
 from relivchats.api.routes import (
     audit,
     catalogue,
@@ -30,6 +31,7 @@ from relivchats.api.routes import (
     health,
     insights,
     payments,
+    rag,
     users,
 )
 from relivchats.production import refuse_unsafe_production
@@ -45,6 +47,7 @@ ROUTERS = (
     chats.router,
     catalogue.router,
     insights.router,
+    rag.router,
 )
 
 
@@ -81,6 +84,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2)
     app.state.content_cipher = ContentCipher.from_settings(settings)
     app.state.rate_limiter = RateLimiter(app.state.redis)
+    app.state.rag = build_rag_services(
+        settings,
+        app.state.event_store,
+        app.state.read_pool,
+        app.state.content_cipher,
+        app.state.redis,
+    )
+    app.state.rag_answers = set()  # streamed answers still running (their clients may be gone)
     app.state.ingest_pool = IngestPool(settings)
     warming = asyncio.create_task(app.state.ingest_pool.warm())  # not worth delaying start-up
     # Everything loaded so far (SDKs, models, routes) lives as long as the process. A full
@@ -92,6 +103,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         warming.cancel()
+        await finish_answers(app.state.rag_answers)
+        app.state.rag.search.close()
         await asyncio.to_thread(app.state.ingest_pool.close)
         await app.state.redis.aclose()
         await asyncio.to_thread(app.state.event_store.close)
@@ -115,6 +128,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         deadline_s=settings.request_deadline_s,
-        longer_deadlines={"/api/chats/upload": settings.upload_deadline_s},
+        longer_deadlines={
+            "/api/chats/upload": settings.upload_deadline_s,
+            "/api/rag/query": settings.rag_answer_deadline_s,  # a model's answer, streamed
+        },
     )
     return app

@@ -34,6 +34,7 @@ TASK_MODULES = (
     "relivchats.workers.sweeper",
     "relivchats.workers.maintenance",
     "relivchats.workers.indexing",
+    "relivchats.workers.chat_indexing",
     "relivchats.workers.generation",
 )
 SWEEP_TASK = "maintenance.sweep_expired_reservations"
