@@ -30,6 +30,7 @@ from relivchats.api.routes import (
     payments,
     users,
 )
+from relivchats.api.switches import SwitchBoard
 from relivchats.commands.ingest import IngestPool
 from relivchats.commands.payments import RecordedReceipts
 from relivchats.production import refuse_unsafe_production
@@ -76,6 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_size=settings.api_db_pool_max,
         statement_timeout_ms=settings.api_statement_timeout_ms,
     )
+    app.state.switch_board = SwitchBoard(app.state.read_pool, settings.feature_switch_ttl_s)
     store = await asyncio.to_thread(EventStore, settings)
     app.state.event_store = AsyncEventStore(store, threads=settings.eventstore_pool_size)
     app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2)

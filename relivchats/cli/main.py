@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "audit",
     "demo",
     "config",
+    "flags",
 )
 REPORTING = {"check-config", "-h", "--help"}
 EX_CONFIG = 78  # sysexits.h: configuration error

@@ -52,6 +52,7 @@ from relivchats.api.schemas.chats import (
     summary_of_row,
     vector_status_of,
 )
+from relivchats.api.switches import require_feature
 from relivchats.api.uploads import UPLOAD_REQUEST_BODY, read_uploaded_file
 from relivchats.commands import chats as commands
 from relivchats.commands.chat_upload import upload_chat
@@ -121,7 +122,10 @@ def _token_hash(token: str) -> str:
     "/upload",
     response_model=ChatWritten,
     status_code=201,
-    dependencies=[Depends(rate_limited("upload", lambda settings: settings.rate_limit_upload))],
+    dependencies=[
+        require_feature("uploads"),
+        Depends(rate_limited("upload", lambda settings: settings.rate_limit_upload)),
+    ],
     openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
     responses={
         **error_responses(401, 409, 413, 415, 422, 503, rate_limit="rate_limit_upload"),

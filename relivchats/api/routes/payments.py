@@ -24,6 +24,7 @@ from relivchats.api.dependencies import (
     wait_for_min_position,
 )
 from relivchats.api.errors import ApiError
+from relivchats.api.switches import Switches
 from relivchats.commands.payments import (
     PlacedOrder,
     RecordedReceipts,
@@ -138,7 +139,9 @@ async def place_order(
     store: Store,
     providers: PaymentProviders,
     response: Response,
+    switches: Switches,
 ) -> OrderPlaced:
+    await switches.require(f"orders.{body.provider}", user.user_id)
     provider = providers[body.provider]
     placed = await store.command(
         create_order, provider, user.user_id, idempotency_key, body.package_id
