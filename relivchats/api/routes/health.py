@@ -18,6 +18,7 @@ from relivchats.api import metrics
 from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import AppSettings, ReadDb
 from relivchats.api.errors import STORAGE_RETRY_AFTER_S
+from relivchats.projections.metrics import set_status_gauges
 from relivchats.projections.status import (
     HorizonStatus,
     ProjectionStatus,
@@ -139,15 +140,5 @@ async def prometheus(request: Request, db: ReadDb) -> Response:
     for measure, value in db.stats().items():
         metrics.DB_POOL.labels(measure).set(value)
     with contextlib.suppress(StorageUnavailable):  # the database gauges keep their last values
-        _set_log_gauges(await _statuses(request, db), await _horizon(db))
+        set_status_gauges(await _statuses(request, db), await _horizon(db))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-def _set_log_gauges(statuses: list[ProjectionStatus], horizon: HorizonStatus) -> None:
-    for status in statuses:
-        metrics.PROJECTION_LAG_EVENTS.labels(status.name).set(status.lag_events)
-        metrics.PROJECTION_LAG_SECONDS.labels(status.name).set(status.lag_seconds)
-        metrics.PROJECTION_FAILED.labels(status.name).set(1 if status.error else 0)
-    metrics.HORIZON_WAITING_EVENTS.set(horizon.waiting_events)
-    metrics.HORIZON_WAITING_SECONDS.set(horizon.waiting_seconds)
-    metrics.OLDEST_TRANSACTION_SECONDS.set(horizon.oldest_transaction_seconds)
