@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from relivchats.api.caching import default_no_store
 from relivchats.api.errors import unavailable_response, unexpected_error_response
 from relivchats.api.metrics import REQUEST_LATENCY
 from relivchats.logs import request_id_var, user_id_var
@@ -68,6 +69,7 @@ class RequestContextMiddleware:
                 status["sent"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                default_no_store(headers)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from relivchats.adapters.chat_content import message_page, statistics_json
+from relivchats.api.caching import NOT_MODIFIED, REVALIDATE, cached_json
 from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     Cipher,
@@ -254,21 +255,23 @@ async def unshare_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatUn
     "/public/{share_token}/stats",
     response_model=PublicStatistics,
     dependencies=READ,
-    responses=error_responses(404, 422, 503),
+    responses={**error_responses(404, 422, 503), **NOT_MODIFIED},
 )
 async def public_statistics(
-    share_token: ShareToken, db: ReadDb, cipher: Cipher
-) -> PublicStatistics:
+    request: Request, share_token: ShareToken, db: ReadDb, cipher: Cipher
+) -> Response:
+    """A shared chat's statistics, for anyone with the link (ETag; revalidated every time)."""
     chat = await chat_queries.shared_chat(db, _token_hash(share_token))
     if chat is None:
         raise ApiError(404, "this share link does not exist or was revoked", code="share_not_found")
-    return PublicStatistics(
+    shown = PublicStatistics(
         title=chat["title"],
         participants=chat["participants"],
         is_group=chat["is_group"],
         message_count=chat["message_count"],
         statistics=await _statistics(db, cipher, chat),
     )
+    return cached_json(request, PublicStatistics, shown, REVALIDATE)
 
 
 async def _statistics(db: ReadDb, cipher: Cipher, chat: Any) -> dict[str, Any]:

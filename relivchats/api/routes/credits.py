@@ -8,9 +8,10 @@ from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from relivchats.api.caching import NOT_MODIFIED, REFERENCE_DATA, cached_json
 from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import CurrentUser, ReadDb, wait_for_min_position
 from relivchats.api.errors import ApiError
@@ -108,9 +109,14 @@ async def transactions(
     "/packages",
     response_model=list[CoinPackage],
     dependencies=READ,
-    responses=error_responses(422, 503),
+    responses={**error_responses(422, 503), **NOT_MODIFIED},
 )
-async def packages(db: ReadDb) -> list[CoinPackage]:
+async def packages(request: Request, db: ReadDb) -> Response:
+    """The coin packages on sale (reference data: ETag, 5 min cache)."""
+    return cached_json(request, list[CoinPackage], await _packages(db), REFERENCE_DATA)
+
+
+async def _packages(db: ReadDb) -> list[CoinPackage]:
     return [
         CoinPackage(
             **dict(row),
