@@ -37,15 +37,18 @@ from relivchats.production import refuse_unsafe_production
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings
 
+# Routes are tried in order until one matches, each try a dozen Python calls: the hottest
+# reads come first (the balance read made 1,386 calls before this order, 1,077 after; P1).
+# No two routers share a path prefix, so the order changes nothing else.
 ROUTERS = (
-    health.router,
+    credits.router,
+    chats.router,
+    insights.router,
     users.router,
     payments.router,
-    credits.router,
-    audit.router,
-    chats.router,
     catalogue.router,
-    insights.router,
+    audit.router,
+    health.router,
 )
 
 

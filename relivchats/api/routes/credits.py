@@ -70,13 +70,16 @@ class CoinPackage(BaseModel):
     dependencies=READ,
     responses=error_responses(401, 404, 422, 503),
 )
-async def balance(user: CurrentUser, db: ReadDb) -> Balance:
+async def balance(user: CurrentUser, db: ReadDb) -> Response:
     row = await balance_of(db, account_id_for(user.user_id))
     if row is None:
         raise ApiError(404, NO_ACCOUNT)
-    return Balance(
+    shown = Balance(
         balance=row["balance"], held=row["held"], available=row["available"], flagged=row["flagged"]
     )
+    # The hottest read: serialised once, by the model itself, instead of FastAPI validating
+    # the returned model against `response_model` again and encoding it a second time (P1).
+    return Response(shown.model_dump_json(), media_type="application/json")
 
 
 @router.get(
