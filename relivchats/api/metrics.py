@@ -20,6 +20,11 @@ REQUEST_LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 DB_POOL = Gauge("relivchats_db_pool", "The API's asyncpg read pool", ["measure"])
+EVENTSTORE_POOL = Gauge(
+    "relivchats_eventstore_pool",
+    "The API's event store threads (one connection each): in use, queued commands",
+    ["measure"],
+)
 EVENT_LOOP_LAG = Histogram(
     "relivchats_event_loop_lag_seconds",
     "How late the event loop woke a probe (LOOP_LAG_PROBE_MS > 0): time it was blocked",
