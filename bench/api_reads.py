@@ -18,12 +18,13 @@ import psycopg
 from bench.common import Row, WrkResult, serving, throwaway_database, wrk
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
-from relivchats.commands.credits import purchase_coins
+from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
 from relivchats.domain.credits import account_id_for
 from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.rebuild import rebuild
 from relivchats.settings import Settings
+from tests.ledger_commands import purchase_coins
 
 CONNECTIONS = 32
 SECONDS = 5
@@ -38,9 +39,9 @@ def seed(dsn: str) -> tuple[str, uuid.UUID]:
     settings = Settings(database_url=dsn)
     store = EventStore(settings)
     try:
-        user_id = register_user(store, "bench-reader").user.id
+        user_id = execute(store, register_user, "bench-reader").user.id
         for _ in range(PURCHASES):
-            purchase_coins(store, user_id, uuid.uuid4(), 400)
+            execute(store, purchase_coins, user_id, uuid.uuid4(), 400)
     finally:
         store.close()
     _rebuild_until_projected(dsn, account_id_for(user_id))

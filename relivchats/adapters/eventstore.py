@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -55,6 +56,7 @@ SESSION_OPTIONS = "POSTGRES_SESSION_OPTIONS"
 
 VersionConflict = IntegrityError
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class StableTopicMapper(Mapper[UUID]):
@@ -196,13 +198,15 @@ class AsyncEventStore:
         self.in_flight = 0  # calls handed to the pool and not finished: running or queued
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="eventstore")
 
-    async def run(self, func: Callable[..., T], *args: Any) -> T:
+    async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`func(*args, **kwargs)` on the pool (commands go through `commands.dispatch`)."""
         loop = asyncio.get_running_loop()
         handed_over = time.perf_counter()
+        call = functools.partial(func, *args, **kwargs)
 
         def timed() -> T:
             THREAD_QUEUE_WAIT.observe(time.perf_counter() - handed_over)
-            return func(*args)
+            return call()
 
         self.in_flight += 1
         try:
@@ -219,10 +223,6 @@ class AsyncEventStore:
             "queued": self.in_flight - busy,
             "utilisation_percent": round(100 * busy / self.threads, 2),
         }
-
-    async def command(self, func: Callable[..., T], *args: Any) -> T:
-        """Run a synchronous command `func(store, *args)` off the event loop."""
-        return await self.run(func, self.store, *args)
 
     async def load(self, aggregate_id: UUID) -> list[Event]:
         return await self.run(self.store.load, aggregate_id)

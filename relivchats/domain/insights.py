@@ -216,7 +216,7 @@ def _succeeded(outcome: InsightOutcome | None) -> bool:
     return outcome is not None and outcome.succeeded
 
 
-def evolve_job(state: InsightJob | None, event: Event) -> InsightJob:
+def evolve(state: InsightJob | None, event: Event) -> InsightJob:
     if isinstance(event, JobRequested):
         return InsightJob(
             id=event.originator_id,
@@ -254,5 +254,5 @@ def _with_outcome(state: InsightJob, kind: str, outcome: InsightOutcome) -> Insi
     return replace(state, outcomes={**state.outcomes, kind: outcome})
 
 
-def replay_job(events: Iterable[Event]) -> InsightJob | None:
-    return fold(evolve_job, events)
+def replay(events: Iterable[Event]) -> InsightJob | None:
+    return fold(evolve, events)

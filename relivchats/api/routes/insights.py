@@ -40,6 +40,7 @@ from relivchats.api.schemas.insights import (
 )
 from relivchats.api.switches import Switches, require_feature
 from relivchats.commands import insights as commands
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.projections import insight_queries
 
 router = APIRouter(prefix="/api/insights", tags=["insights"])
@@ -92,7 +93,8 @@ async def unlock(
 ) -> JobOpened:
     """Reserve the category's coins and start a job (402 too few coins, 409 a job is open)."""
     await switches.require(f"insights.{body.category_id}", user.user_id, missing_is_on=True)
-    opened = await store.command(
+    opened = await dispatch(
+        store,
         commands.unlock,
         user.user_id,
         body.chat_id,
@@ -100,7 +102,7 @@ async def unlock(
         idempotency_key,
         timedelta(seconds=settings.reservation_expiry_s),
     )
-    response.status_code = 201 if opened.created else 200
+    response.status_code = 201 if opened.changed else 200
     return job_opened(opened, settings)
 
 
@@ -119,10 +121,14 @@ async def retry(
     job_id: UUID, user: CurrentUser, store: Store, settings: AppSettings, response: Response
 ) -> JobOpened:
     """A new job for the insights a settled job did not deliver, at their share of the cost."""
-    opened = await store.command(
-        commands.retry, user.user_id, job_id, timedelta(seconds=settings.reservation_expiry_s)
+    opened = await dispatch(
+        store,
+        commands.retry,
+        user.user_id,
+        job_id,
+        timedelta(seconds=settings.reservation_expiry_s),
     )
-    response.status_code = 201 if opened.created else 200
+    response.status_code = 201 if opened.changed else 200
     return job_opened(opened, settings)
 
 

@@ -163,7 +163,7 @@ def job_opened(opened: OpenedJob, settings: Settings) -> JobOpened:
         status = "generating"
     return JobOpened(
         job_id=job.id,
-        created=opened.created,
+        created=opened.changed,
         status=status,
         chat_id=job.chat_id,
         category=job.category,
