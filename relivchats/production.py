@@ -39,6 +39,7 @@ def production_problems(settings: Settings) -> list[str]:
         *_drill_problems(settings),
         *_plain_http_problems(settings),
         *_question_problems(settings),
+        *_operations_problems(settings),
     ]
 
 
@@ -140,4 +141,27 @@ def _question_problems(settings: Settings) -> list[str]:
         problems.append("RAG_INDEXING_STALE_S must exceed CELERY_VISIBILITY_TIMEOUT_S")
     if settings.rag_answer_deadline_s <= settings.gemini_timeout_s:
         problems.append("RAG_ANSWER_DEADLINE_S must exceed GEMINI_TIMEOUT_S")
+    return problems
+
+
+MAX_FEATURE_SWITCH_TTL_S = 5.0  # issue 13: a kill switch bites on every API process within 5 s
+
+
+def _operations_problems(settings: Settings) -> list[str]:
+    """What an operator on call relies on: switches that bite, and metrics from every process."""
+    problems = []
+    if not 0 <= settings.feature_switch_ttl_s <= MAX_FEATURE_SWITCH_TTL_S:
+        problems.append(
+            f"FEATURE_SWITCH_TTL_S must be between 0 and {MAX_FEATURE_SWITCH_TTL_S:g} s,"
+            " or a kill switch may take longer than that to stop a feature"
+        )
+    ports = settings.metrics_ports
+    problems.extend(
+        f"{name} is 0: that process would export no metrics"
+        for name, port in ports.items()
+        if not port
+    )
+    taken = [port for port in [settings.api_port, *ports.values()] if port]
+    if len(taken) != len(set(taken)):
+        problems.append("API_PORT and the *_METRICS_PORT settings must all differ")
     return problems

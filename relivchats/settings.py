@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     api_statement_timeout_ms: int = 3000
     min_position_timeout_s: float = 2.0
     readiness_max_lag_events: int = 1000
+    # Kill switches (api/switches.py): each API process re-reads them this often; production
+    # refuses more than 5 s, the most an operator waits for `relivchats flags set` to bite.
+    feature_switch_ttl_s: float = 2.0
     # Deadlines (README "Storage trouble, deadlines and 503"). Past its deadline a request is
     # answered 503 with Retry-After. It must exceed every wait a request may legitimately make
     # (MIN_POSITION_TIMEOUT_S, a provider call, the event store's lock timeout and retries),
@@ -57,6 +60,13 @@ class Settings(BaseSettings):
     request_deadline_s: float = 20.0
     upload_deadline_s: float = 180.0  # POST /api/chats/upload: parsing a 25 MB export
     log_level: str = "INFO"
+    # Prometheus exporters of the processes other than the API (which serves /metrics itself):
+    # each listens on METRICS_HOST at its port (README "Metrics"); 0 turns one off.
+    metrics_host: str = "127.0.0.1"
+    projector_metrics_port: int = 9101
+    worker_metrics_port: int = 9102
+    indexer_metrics_port: int = 9103
+    beat_metrics_port: int = 9104
 
     # Identity
     jwt_secret: SecretStr | None = SecretStr(DEV_JWT_SECRET)
@@ -190,6 +200,15 @@ class Settings(BaseSettings):
                 "REQUEST_DEADLINE_S and UPLOAD_DEADLINE_S must exceed MIN_POSITION_TIMEOUT_S"
             )
         return self
+
+    @property
+    def metrics_ports(self) -> dict[str, int]:
+        return {
+            "PROJECTOR_METRICS_PORT": self.projector_metrics_port,
+            "WORKER_METRICS_PORT": self.worker_metrics_port,
+            "INDEXER_METRICS_PORT": self.indexer_metrics_port,
+            "BEAT_METRICS_PORT": self.beat_metrics_port,
+        }
 
     @property
     def database_name(self) -> str:

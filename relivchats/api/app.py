@@ -34,20 +34,24 @@ from relivchats.api.routes import (
     rag,
     users,
 )
+from relivchats.api.switches import SwitchBoard
 from relivchats.production import refuse_unsafe_production
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings
 
+# Routes are tried in order until one matches, each try a dozen Python calls: the hottest
+# reads come first (the balance read made 1,386 calls before this order, 1,077 after; P1).
+# No two routers share a path prefix, so the order changes nothing else.
 ROUTERS = (
-    health.router,
+    credits.router,
+    chats.router,
+    insights.router,
     users.router,
     payments.router,
-    credits.router,
-    audit.router,
-    chats.router,
     catalogue.router,
-    insights.router,
     rag.router,
+    audit.router,
+    health.router,
 )
 
 
@@ -79,6 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_size=settings.api_db_pool_max,
         statement_timeout_ms=settings.api_statement_timeout_ms,
     )
+    app.state.switch_board = SwitchBoard(app.state.read_pool, settings.feature_switch_ttl_s)
     store = await asyncio.to_thread(EventStore, settings)
     app.state.event_store = AsyncEventStore(store, threads=settings.eventstore_pool_size)
     app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2)

@@ -51,6 +51,7 @@ from relivchats.workers.attempts import (
     retry_later,
 )
 from relivchats.workers.material import excerpts_of, insight_material, wanted_seqs
+from relivchats.workers.metrics import observe_llm
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,8 @@ def _record_success(
         if not outcome.changed:  # another delivery of this task recorded its insight first
             erase_insight(conn, content_id)
             return "already recorded"
+    r = w.result
+    observe_llm(r.model, r.prompt_tokens, r.output_tokens, r.thinking_tokens, r.latency_ms)
     log.info(
         "insight generated",
         extra={

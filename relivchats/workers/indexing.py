@@ -51,6 +51,7 @@ from relivchats.projections.dispatcher import FORGET_CHAT_TASK, PREPARE_JOB_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store
 from relivchats.workers.attempts import backoff_s, error_code, infrastructure_retries
+from relivchats.workers.metrics import observe_embedding
 from relivchats.workers.search_service import SearchService
 
 log = logging.getLogger(__name__)
@@ -243,7 +244,9 @@ def ensure_indexed(
             log.info("indexing paused", extra={"chat_id": str(chat_id), "stored": start})
             raise IndexingPaused()
         batch = chunks[start : start + EMBED_BATCH]
+        started = time.perf_counter()
         vectors = owner.embedder.embed_documents([chunk.text for chunk in batch])
+        observe_embedding(owner.embedder.name, len(batch), time.perf_counter() - started)
         stored = zip(batch, vectors, strict=True)
         owner.vectors.upsert_chunks(
             chat_id,

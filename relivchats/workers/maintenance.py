@@ -30,6 +30,7 @@ from relivchats.domain.errors import DomainError
 from relivchats.projections.chat_queries import PENDING_PURGE_SQL
 from relivchats.settings import get_settings
 from relivchats.workers.app import PURGE_TASK, celery_app, worker_store
+from relivchats.workers.metrics import observe_purge
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def purge_content(
             erase_content(conn, content_id)
             orphans += 1
     result = PurgeResult(chats=purged, orphans=orphans, failed=failed)
+    observe_purge(purged, orphans, failed)
     if purged or orphans or failed:
         log.info("chat content purged", extra=asdict(result))
     return result

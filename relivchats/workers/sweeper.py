@@ -27,6 +27,7 @@ from relivchats.domain.events import now
 from relivchats.projections.ledger_queries import DUE_ACCOUNTS_SQL
 from relivchats.settings import get_settings
 from relivchats.workers.app import SWEEP_TASK, celery_app, worker_store
+from relivchats.workers.metrics import SWEEPER_RELEASED
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def sweep(store: EventStore, database_url: str, at: datetime, limit: int) -> Swe
                 "sweep skipped an account", extra={"user_id": str(user_id), "error": error.code}
             )
     result = SweepResult(accounts=len(users), released=released, failed=failed)
+    SWEEPER_RELEASED.inc(released)
     if users:
         log.info("expired reservations swept", extra=asdict(result))
     return result

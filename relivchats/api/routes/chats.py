@@ -20,6 +20,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 
 from relivchats.adapters.chat_content import message_page, statistics_json
 from relivchats.adapters.ingest import IngestPool
+from relivchats.api.caching import NOT_MODIFIED, REVALIDATE, cached_json
 from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     Cipher,
@@ -53,6 +54,7 @@ from relivchats.api.schemas.chats import (
     summary_of_row,
     vector_status_of,
 )
+from relivchats.api.switches import require_feature
 from relivchats.api.uploads import UPLOAD_REQUEST_BODY, read_uploaded_file
 from relivchats.commands import chats as commands
 from relivchats.commands.chat_upload import upload_chat
@@ -122,7 +124,10 @@ def _token_hash(token: str) -> str:
     "/upload",
     response_model=ChatWritten,
     status_code=201,
-    dependencies=[Depends(rate_limited("upload", lambda settings: settings.rate_limit_upload))],
+    dependencies=[
+        require_feature("uploads"),
+        Depends(rate_limited("upload", lambda settings: settings.rate_limit_upload)),
+    ],
     openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
     responses={
         **error_responses(401, 409, 413, 415, 422, 503, rate_limit="rate_limit_upload"),
@@ -251,21 +256,23 @@ async def unshare_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatUn
     "/public/{share_token}/stats",
     response_model=PublicStatistics,
     dependencies=READ,
-    responses=error_responses(404, 422, 503),
+    responses={**error_responses(404, 422, 503), **NOT_MODIFIED},
 )
 async def public_statistics(
-    share_token: ShareToken, db: ReadDb, cipher: Cipher
-) -> PublicStatistics:
+    request: Request, share_token: ShareToken, db: ReadDb, cipher: Cipher
+) -> Response:
+    """A shared chat's statistics, for anyone with the link (ETag; revalidated every time)."""
     chat = await chat_queries.shared_chat(db, _token_hash(share_token))
     if chat is None:
         raise ApiError(404, "this share link does not exist or was revoked", code="share_not_found")
-    return PublicStatistics(
+    shown = PublicStatistics(
         title=chat["title"],
         participants=chat["participants"],
         is_group=chat["is_group"],
         message_count=chat["message_count"],
         statistics=await _statistics(db, cipher, chat),
     )
+    return cached_json(request, PublicStatistics, shown, REVALIDATE)
 
 
 async def _statistics(db: ReadDb, cipher: Cipher, chat: Any) -> dict[str, Any]:

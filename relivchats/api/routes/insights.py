@@ -38,6 +38,7 @@ from relivchats.api.schemas.insights import (
     job_opened,
     job_status,
 )
+from relivchats.api.switches import Switches, require_feature
 from relivchats.commands import insights as commands
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.projections import insight_queries
@@ -72,6 +73,7 @@ ON_SALE = Depends(_on_sale)
     status_code=201,
     dependencies=[
         ON_SALE,
+        require_feature("unlocks"),
         Depends(rate_limited("unlock", lambda settings: settings.rate_limit_unlock)),
     ],
     responses={
@@ -86,9 +88,11 @@ async def unlock(
     store: Store,
     settings: AppSettings,
     response: Response,
+    switches: Switches,
     idempotency_key: IdempotencyKey = None,
 ) -> JobOpened:
     """Reserve the category's coins and start a job (402 too few coins, 409 a job is open)."""
+    await switches.require(f"insights.{body.category_id}", user.user_id, missing_is_on=True)
     opened = await dispatch(
         store,
         commands.unlock,
@@ -106,7 +110,7 @@ async def unlock(
     "/jobs/{job_id}/retry",
     response_model=JobOpened,
     status_code=201,
-    dependencies=[ON_SALE],
+    dependencies=[ON_SALE, require_feature("unlocks")],
     responses={
         **error_responses(401, 402, 404, 409, 422, 503),
         **replayed(JobOpened, "the retry job this settled job already has"),

@@ -24,6 +24,7 @@ from relivchats.api.dependencies import (
 )
 from relivchats.api.errors import ApiError
 from relivchats.api.schemas.payments import OrderPlaced, OrderRequest, OrderView, WebhookAck
+from relivchats.api.switches import Switches
 from relivchats.api.webhooks import acknowledge_webhook
 from relivchats.commands.payments import PlacedOrder, create_order
 from relivchats.commands.unit_of_work import dispatch
@@ -91,7 +92,9 @@ async def place_order(
     store: Store,
     providers: PaymentProviders,
     response: Response,
+    switches: Switches,
 ) -> OrderPlaced:
+    await switches.require(f"orders.{body.provider}", user.user_id)
     provider = providers[body.provider]
     placed = await dispatch(
         store, create_order, provider, user.user_id, idempotency_key, body.package_id
