@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from relivchats.adapters.chunk_search import (
     ChunkSearch,
     IndexerSearch,
+    SearchUnavailable,
     ServerSearch,
     TimedHits,
     search_socket_path,
@@ -110,7 +111,10 @@ class LazyServerSearch:
 
     async def search(self, chat_id: UUID, vector: list[float], limit: int) -> TimedHits:
         if self._search is None:
-            await asyncio.to_thread(self._open)
+            try:
+                await asyncio.to_thread(self._open)
+            except Exception as error:  # the server is down or refuses us: 503, asked again
+                raise SearchUnavailable(type(error).__name__) from error
         assert self._search is not None
         return await self._search.search(chat_id, vector, limit)
 
