@@ -169,6 +169,10 @@ class InsightOutcome:
     error: str | None
 
 
+# The projection (projections/insights.py) moves `insight_jobs.status` through the same names.
+JobStatus = Literal["queued", "indexing", "generating", "captured", "released", "expired"]
+
+
 @dataclass(frozen=True)
 class InsightJob:
     id: UUID
@@ -196,6 +200,15 @@ class InsightJob:
     @property
     def generation_requested(self) -> bool:
         return self.excerpts is not None
+
+    @property
+    def status(self) -> JobStatus:
+        """Where the job stands, as the API and the `insight_jobs` read model name it."""
+        if self.closed:
+            return self.settlement or "expired"
+        if self.generation_requested:
+            return "generating"
+        return "indexing" if self.indexing_required else "queued"
 
     @property
     def pending_types(self) -> tuple[str, ...]:

@@ -281,3 +281,21 @@ def test_reservations_name_their_job():
     assert world.account is not None
     reserved = world.account.open_reservations[job.reservation_id]
     assert (reserved.job_id, reserved.amount) == (job.id, job.cost)
+
+
+def test_a_job_status_follows_it_from_unlock_to_its_settlement():
+    world = World()
+    indexing = world.unlock()
+    world.chat = fold(chats.evolve, chats.record_indexed(world.chat, 7), world.chat) or world.chat
+    world.outcome(indexing, *(failure(kind) for kind in TYPES))
+    queued = world.unlock()
+    excerpts = {kind: [[0, 3]] for kind in TYPES}
+    world.apply(request_generation(queued, world.chat, 7, excerpts))
+    generating = world.jobs[queued.id]
+    world.outcome(generating, *(success(kind) for kind in TYPES))
+
+    assert indexing.status == "indexing"
+    assert world.jobs[indexing.id].status == "released"
+    assert queued.status == "queued"
+    assert generating.status == "generating"
+    assert world.jobs[queued.id].status == "captured"
