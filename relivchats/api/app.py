@@ -21,6 +21,7 @@ from relivchats.api.errors import install_error_handlers
 from relivchats.api.looplag import loop_lag_probe
 from relivchats.api.middleware import RequestContextMiddleware
 from relivchats.api.routes import (
+    account,
     audit,
     catalogue,
     chats,
@@ -39,6 +40,7 @@ from relivchats.settings import Settings, get_settings
 ROUTERS = (
     health.router,
     users.router,
+    account.router,
     payments.router,
     credits.router,
     audit.router,

@@ -22,11 +22,15 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 
-from relivchats.adapters.eventstore import build_mapper
+from relivchats.adapters.crypto import master_key_from
+from relivchats.adapters.data_keys import DataKeys
+from relivchats.adapters.eventstore import StableTopicMapper, build_mapper
 from relivchats.domain.events import Event
 from relivchats.projections.base import LOG_START, Envelope, LogPosition
+from relivchats.settings import get_settings
 
-_mapper = build_mapper()
+_mapper = build_mapper()  # no data keys: for streams without personal fields (the ledger)
+_mappers_with_keys: dict[str, StableTopicMapper] = {}
 
 
 class CheckpointMoved(Exception):
@@ -47,14 +51,26 @@ class Head:
     waiting: bool
 
 
-def decode(row: asyncpg.Record) -> Envelope:
+def mapper_for(dsn: str) -> StableTopicMapper:
+    """A mapper that opens personal fields with the data keys of the database at `dsn`.
+
+    The master key comes from this process's settings (every process of one deployment shares
+    `CONTENT_KEY`); one per database, so a process following two databases keeps them apart.
+    """
+    if dsn not in _mappers_with_keys:
+        keys = DataKeys(dsn, master_key_from(get_settings()))
+        _mappers_with_keys[dsn] = build_mapper(keys)
+    return _mappers_with_keys[dsn]
+
+
+def decode(row: asyncpg.Record, mapper: StableTopicMapper = _mapper) -> Envelope:
     stored = StoredEvent(
         originator_id=row["originator_id"],
         originator_version=row["originator_version"],
         topic=row["topic"],
         state=bytes(row["state"]),
     )
-    event = _mapper.to_domain_event(stored)
+    event = mapper.to_domain_event(stored)
     assert isinstance(event, Event), f"{row['topic']} is not a RelivChats event"
     return Envelope(
         position=row["notification_id"],

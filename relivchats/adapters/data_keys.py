@@ -1,0 +1,128 @@
+"""Per-user data keys for crypto-shredding: one random 256-bit key per user, wrapped at rest.
+
+Personal fields in events are sealed with their owner's data key (`personal_fields.py`). The keys
+live in `user_data_keys` (schema/009_forget.sql), a plain table and not an event, each wrapped
+(AES-256-GCM, bound to the user id) by a key derived from `CONTENT_KEY` through HKDF with its own
+purpose: one master secret to guard and rotate, and production already refuses the development
+one. Erasure (`destroy`) deletes the wrapped key and leaves a tombstone, so nobody, not even a
+later write, can bring the key back: the personal fields sealed under it are gone for good.
+
+Keys are cached unwrapped in process memory for `CACHE_TTL_S`, so decoding a projection batch
+costs no query per event; a destroyed key is forgotten at once by the process that destroyed
+it, and by every other process within the TTL (they only read an erased user's events during a
+rebuild or an audit, well after the grace period). A cache miss is one primary-key lookup on a
+sync connection shared by the process's threads (the projector calls it from its event loop:
+one sub-millisecond lookup per user the first time it meets them).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from uuid import UUID
+
+import psycopg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from relivchats.adapters.crypto import KEY_BYTES, NONCE_BYTES, master_key_from, subkey
+from relivchats.settings import Settings
+
+_WRAPPING_PURPOSE = b"relivchats/data-key-wrapping/v1"
+CACHE_TTL_S = 60.0
+
+
+class DataKeyDestroyed(Exception):
+    """The user's data key was destroyed at erasure: nothing personal can be sealed for them."""
+
+
+class DataKeys:
+    """Get, create and destroy users' data keys; thread-safe, one connection per process."""
+
+    def __init__(self, database_url: str, master_key: bytes, cache_ttl_s: float = CACHE_TTL_S):
+        self._url = database_url
+        self._wrap = AESGCM(subkey(master_key, _WRAPPING_PURPOSE))
+        self._ttl = cache_ttl_s
+        self._cache: dict[UUID, tuple[float, bytes | None]] = {}
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._pid = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DataKeys:
+        return cls(settings.database_url, master_key_from(settings))
+
+    def for_reading(self, user_id: UUID) -> bytes | None:
+        """The user's key, or None once it has been destroyed (or was never made)."""
+        cached = self._cache.get(user_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        row = self._fetch("SELECT wrapped_key FROM user_data_keys WHERE user_id = %s", user_id)
+        wrapped = row[0] if row else None
+        key = self._unwrap(user_id, wrapped) if isinstance(wrapped, bytes) else None
+        self._remember(user_id, key)
+        return key
+
+    def for_writing(self, user_id: UUID) -> bytes:
+        """The user's key, made on first use; refused once destroyed."""
+        key = self.for_reading(user_id)
+        if key is not None:
+            return key
+        self._fetch(
+            "INSERT INTO user_data_keys (user_id, wrapped_key) VALUES (%s, %s)"
+            " ON CONFLICT (user_id) DO NOTHING RETURNING user_id",
+            user_id,
+            self._wrapped(user_id, os.urandom(KEY_BYTES)),
+        )
+        self._cache.pop(user_id, None)
+        key = self.for_reading(user_id)
+        if key is None:
+            raise DataKeyDestroyed(f"the data key of user {user_id} was destroyed")
+        return key
+
+    def destroy(self, user_id: UUID) -> None:
+        """Crypto-shred: drop the wrapped key, keep a tombstone so it is never made again."""
+        self._fetch(
+            "INSERT INTO user_data_keys (user_id, wrapped_key, destroyed_at)"
+            " VALUES (%s, NULL, now()) ON CONFLICT (user_id) DO UPDATE"
+            " SET wrapped_key = NULL, destroyed_at = coalesce(user_data_keys.destroyed_at, now())"
+            " RETURNING user_id",
+            user_id,
+        )
+        self._remember(user_id, None)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _remember(self, user_id: UUID, key: bytes | None) -> None:
+        self._cache[user_id] = (time.monotonic() + self._ttl, key)
+
+    def _wrapped(self, user_id: UUID, key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._wrap.encrypt(nonce, key, user_id.bytes)
+
+    def _unwrap(self, user_id: UUID, wrapped: bytes) -> bytes:
+        try:
+            return self._wrap.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], user_id.bytes)
+        except InvalidTag:
+            raise ValueError(f"the data key of user {user_id} does not unwrap") from None
+
+    def _fetch(self, query: str, *args: object) -> tuple[object, ...] | None:
+        with self._lock:
+            conn = self._connection()
+            try:
+                return conn.execute(query, args).fetchone()
+            except psycopg.OperationalError:
+                conn.close()
+                self._conn = None
+                raise
+
+    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        if self._conn is None or self._conn.closed or self._pid != os.getpid():
+            self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+            self._pid = os.getpid()
+        return self._conn
