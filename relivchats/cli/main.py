@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "tokens",
     "payments",
     "audit",
+    "users",
     "demo",
     "config",
 )

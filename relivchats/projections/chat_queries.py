@@ -67,3 +67,11 @@ async def chat_ids_of(db: Queryable, owner_id: UUID) -> list[UUID]:
     """Every live chat of the owner (for deleting an account: all of them, not a page)."""
     rows = await db.fetch("SELECT chat_id FROM chats WHERE owner_id = $1", owner_id)
     return [row["chat_id"] for row in rows]
+
+
+# For erasing an account (psycopg, sync): its chats, live or awaiting their purge.
+OWNED_CONTENT_SQL = (
+    "SELECT chat_id, content_id, false AS deleted FROM chats WHERE owner_id = %(owner)s"
+    " UNION ALL SELECT chat_id, content_id, true FROM chats_pending_purge"
+    " WHERE owner_id = %(owner)s"
+)

@@ -8,6 +8,7 @@ idempotent by its event's keys (an outcome for a (job, type) that has one is a n
 - `JobRequested` -> `indexing.prepare_job(job)`: index the chat if needed, choose excerpts.
 - `GenerationRequested` -> one `generation.generate_insight(job, type)` per insight type.
 - `ChatDeleted` -> `indexing.forget_chat(chat)`: its vectors and generated insights go.
+- `UserDeletionRequested` -> `maintenance.tell_identity_provider(user)` (retried with backoff).
 
 It owns no tables, and it is never rebuilt: replaying it would send every task ever sent again
 (`projections/rebuild.py` refuses it; `rebuild all` covers read models only). Broker calls are
@@ -25,11 +26,13 @@ import asyncpg
 from relivchats.domain.chats import ChatDeleted
 from relivchats.domain.events import Event
 from relivchats.domain.insights import GenerationRequested, JobRequested
+from relivchats.domain.users import UserDeletionRequested
 from relivchats.projections.base import Envelope, topics_of
 
 PREPARE_JOB_TASK = "indexing.prepare_job"
 FORGET_CHAT_TASK = "indexing.forget_chat"
 GENERATE_TASK = "generation.generate_insight"
+TELL_IDENTITY_PROVIDER_TASK = "maintenance.tell_identity_provider"
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,17 @@ def tasks_for(event: Event) -> list[Task]:
             ]
         case ChatDeleted(originator_id=chat_id):
             return [Task(FORGET_CHAT_TASK, (str(chat_id),), f"forget-{chat_id}")]
+        case UserDeletionRequested(originator_id=user_id):
+            task_id = f"tell-identity-provider-{user_id}"
+            return [Task(TELL_IDENTITY_PROVIDER_TASK, (str(user_id),), task_id)]
     return []
 
 
 class DispatcherProjection:
     name: ClassVar[str] = "dispatcher"
-    topics: ClassVar[tuple[str, ...]] = topics_of(JobRequested, GenerationRequested, ChatDeleted)
+    topics: ClassVar[tuple[str, ...]] = topics_of(
+        JobRequested, GenerationRequested, ChatDeleted, UserDeletionRequested
+    )
     tables: ClassVar[tuple[str, ...]] = ()
     effects: ClassVar[bool] = True  # replaying it has side effects: never rebuilt
 

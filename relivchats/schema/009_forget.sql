@@ -31,3 +31,8 @@ CREATE INDEX users_erasure_due ON users (erasure_due_at)
 ALTER TABLE credit_balances
     ADD COLUMN head_hash text NOT NULL
     DEFAULT '0000000000000000000000000000000000000000000000000000000000000000';
+
+-- A deleted chat waiting for its purge names its owner, so erasing an account finds the
+-- content of chats deleted with it (commands/erasure.py). NULL on rows from before 009.
+ALTER TABLE chats_pending_purge ADD COLUMN owner_id uuid;
+CREATE INDEX chats_pending_purge_by_owner ON chats_pending_purge (owner_id);
