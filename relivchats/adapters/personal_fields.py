@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from relivchats.adapters.data_keys import DataKeys
 from relivchats.domain.personal import PersonalFields
 
 PREFIX = "sealed:v1:"
+_OWNERS_IN_STATE = re.compile(rb'"sealed:v1:([0-9a-f-]{36}):')
 
 
 class DataKeysMissing(Exception):
@@ -95,6 +97,14 @@ class FieldSealer:
             raise ContentTampered("a sealed event field failed authentication") from None
         value = orjson.loads(plain)
         return tuple(value) if isinstance(erased, tuple) else value
+
+    def prefetch_keys(self, states: list[bytes]) -> None:
+        """Load the keys of every owner whose sealed fields these stored states hold."""
+        if self.keys is None:
+            return
+        owners = {UUID(m.decode()) for state in states for m in _OWNERS_IN_STATE.findall(state)}
+        if owners:
+            self.keys.prefetch(owners)
 
     def _keys(self) -> DataKeys:
         if self.keys is None:

@@ -80,6 +80,12 @@ def decode(row: asyncpg.Record, mapper: StableTopicMapper = _mapper) -> Envelope
     )
 
 
+def decode_all(rows: list[asyncpg.Record], mapper: StableTopicMapper = _mapper) -> list[Envelope]:
+    """`decode` for a batch, with the data keys its sealed fields need fetched in one query."""
+    mapper.sealer.prefetch_keys([bytes(row["state"]) for row in rows])
+    return [decode(row, mapper) for row in rows]
+
+
 def row_position(row: asyncpg.Record) -> LogPosition:
     return LogPosition(row["transaction_id"], row["notification_id"])
 

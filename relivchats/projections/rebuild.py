@@ -109,7 +109,7 @@ async def _replay(
 ) -> int:
     applied = 0
     while rows := await eventlog.read_rows(conn, after, upto, projection.topics, REBUILD_BATCH):
-        batch = [eventlog.decode(row, mapper) for row in rows]
+        batch = eventlog.decode_all(rows, mapper)
         async with conn.transaction():
             await projection.apply(conn, batch)
         after = batch[-1].log_position
