@@ -16,6 +16,7 @@ from bench.common import Row, WrkResult, serving, throwaway_database, wrk
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
 from relivchats.commands.credits import purchase_coins
+from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
 from relivchats.domain.credits import account_id_for
 from relivchats.projections.ledger import LedgerProjection
@@ -34,9 +35,9 @@ def seed(dsn: str) -> tuple[str, uuid.UUID]:
     settings = Settings(database_url=dsn)
     store = EventStore(settings)
     try:
-        user_id = register_user(store, "bench-reader").user.id
+        user_id = execute(store, register_user, "bench-reader").user.id
         for _ in range(PURCHASES):
-            purchase_coins(store, user_id, uuid.uuid4(), 400)
+            execute(store, purchase_coins, user_id, uuid.uuid4(), 400)
     finally:
         store.close()
     asyncio.run(rebuild(dsn, LedgerProjection()))

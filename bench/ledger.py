@@ -32,6 +32,7 @@ from bench.common import Row, throwaway_database
 from bench.row_lock_baseline import prepare_row_lock, row_lock_cycle
 from relivchats.adapters.eventstore import EVENTS_TABLE, EventStore
 from relivchats.commands.credits import capture_reservation, reserve_coins
+from relivchats.commands.unit_of_work import execute
 from relivchats.domain import credits_rules as rules
 from relivchats.domain.credits import CreditAccount, CreditEvent, evolve
 from relivchats.domain.errors import DomainError
@@ -138,8 +139,8 @@ def event_sourced_cycle(store: EventStore, users: list[uuid.UUID]) -> Callable[[
     def cycle(rng: random.Random) -> None:
         user_id, reservation_id = rng.choice(users), uuid.uuid4()
         expires_at = datetime.now(UTC) + IN_20_MINUTES
-        reserve_coins(store, user_id, reservation_id, 10, uuid.uuid4(), expires_at)
-        capture_reservation(store, user_id, reservation_id)
+        execute(store, reserve_coins, user_id, reservation_id, 10, uuid.uuid4(), expires_at)
+        execute(store, capture_reservation, user_id, reservation_id)
 
     return lambda: cycle
 

@@ -21,6 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable
+from typing import Protocol
 from uuid import UUID
 
 import psycopg
@@ -36,6 +37,41 @@ CACHE_TTL_S = 60.0
 
 class DataKeyDestroyed(Exception):
     """The user's data key was destroyed at erasure: nothing personal can be sealed for them."""
+
+
+class KeyRing(Protocol):
+    """What sealing needs of a key store: `DataKeys` (PostgreSQL) or `InMemoryDataKeys`."""
+
+    def for_reading(self, user_id: UUID) -> bytes | None: ...
+
+    def for_writing(self, user_id: UUID) -> bytes: ...
+
+    def prefetch(self, user_ids: Iterable[UUID]) -> None: ...
+
+    def destroy(self, user_id: UUID) -> None: ...
+
+
+class InMemoryDataKeys:
+    """Data keys in a dict, for the in-memory event store (command tests without PostgreSQL)."""
+
+    def __init__(self) -> None:
+        self._keys: dict[UUID, bytes | None] = {}
+
+    def for_reading(self, user_id: UUID) -> bytes | None:
+        return self._keys.get(user_id)
+
+    def for_writing(self, user_id: UUID) -> bytes:
+        if user_id in self._keys and self._keys[user_id] is None:
+            raise DataKeyDestroyed(f"the data key of user {user_id} was destroyed")
+        key = self._keys.setdefault(user_id, os.urandom(KEY_BYTES))
+        assert key is not None
+        return key
+
+    def prefetch(self, user_ids: Iterable[UUID]) -> None:
+        del user_ids  # everything is at hand
+
+    def destroy(self, user_id: UUID) -> None:
+        self._keys[user_id] = None
 
 
 class DataKeys:

@@ -31,7 +31,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresFactory
 
 import relivchats.domain  # noqa: F401  (imports every event class, registering its topic)
-from relivchats.adapters.data_keys import DataKeys
+from relivchats.adapters.data_keys import DataKeys, KeyRing
 from relivchats.adapters.personal_fields import FieldSealer, personal_fields_of
 from relivchats.adapters.recorder import AppendSignal, ConcurrentAppendRecorder
 from relivchats.adapters.storage import EVENT_STORE_TRANSIENT, StorageUnavailable, retrying_sync
@@ -118,7 +118,7 @@ def build_transcoder() -> JSONTranscoder:
     return transcoder
 
 
-def build_mapper(keys: DataKeys | None = None) -> StableTopicMapper:
+def build_mapper(keys: KeyRing | None = None) -> StableTopicMapper:
     """The mapper used by writers and by the projector to decode stored events.
 
     Without data keys it reads and writes every event but those with sealed personal fields.
@@ -129,7 +129,7 @@ def build_mapper(keys: DataKeys | None = None) -> StableTopicMapper:
 class RelivChatsApplication(Application[UUID]):
     name = APPLICATION_NAME
 
-    def __init__(self, env: dict[str, str], keys: DataKeys):
+    def __init__(self, env: dict[str, str], keys: KeyRing):
         self.data_keys = keys  # before the library builds the mapper in its constructor
         super().__init__(env=env)
 

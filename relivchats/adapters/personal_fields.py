@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from relivchats.adapters.crypto import NONCE_BYTES, ContentTampered
-from relivchats.adapters.data_keys import DataKeys
+from relivchats.adapters.data_keys import KeyRing
 from relivchats.domain.personal import PersonalFields
 
 PREFIX = "sealed:v1:"
@@ -50,7 +50,7 @@ def _context(originator_id: UUID, version: int, name: str) -> bytes:
 
 
 class FieldSealer:
-    def __init__(self, keys: DataKeys | None):
+    def __init__(self, keys: KeyRing | None):
         self.keys = keys
 
     def seal(
@@ -106,7 +106,7 @@ class FieldSealer:
         if owners:
             self.keys.prefetch(owners)
 
-    def _keys(self) -> DataKeys:
+    def _keys(self) -> KeyRing:
         if self.keys is None:
             raise DataKeysMissing("this reader was built without data keys (DataKeys)")
         return self.keys

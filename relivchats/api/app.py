@@ -17,6 +17,7 @@ from relivchats.adapters.eventstore import AsyncEventStore, EventStore
 from relivchats.adapters.identity import JwksCache, TokenVerifier
 from relivchats.adapters.payments.providers import build_providers
 from relivchats.adapters.ratelimit import RateLimiter
+from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.api.errors import install_error_handlers
 from relivchats.api.looplag import loop_lag_probe
 from relivchats.api.middleware import RequestContextMiddleware
@@ -32,7 +33,6 @@ from relivchats.api.routes import (
     users,
 )
 from relivchats.commands.ingest import IngestPool
-from relivchats.commands.payments import RecordedReceipts
 from relivchats.production import refuse_unsafe_production
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings

@@ -1,12 +1,14 @@
 """Deleting an account (product.md section 7): every read stops now, erasure follows later.
 
-`delete_account` is the whole of `DELETE /api/users/delete-account`, in this order:
-1. `UserDeletionRequested` is appended (with the erasure's due time and the subject, sealed):
-   from its projection on, every token of the account is refused (api/dependencies.py);
-2. each of the user's chats is deleted as a chat delete does (its reads stop, its content,
+`delete_account` is the whole of `DELETE /api/users/delete-account`: a short process of
+commands, each its own unit of work, in this order:
+1. `request_deletion` saves `UserDeletionRequested` (with the erasure's due time and the subject,
+   sealed): from its projection on, every token of the account is refused (api/dependencies.py);
+2. each of the user's chats is deleted as a chat delete does (its reads stop; its content,
    vectors and insights are purged by the workers);
-3. every open reservation is released ("cancelled") and its job ends expired in the same save,
-   so results that still arrive are recorded free of charge (domain/insight_rules.py);
+3. `cancel_open_reservations` releases every open reservation ("cancelled") and ends its job
+   expired in the same save, so results that still arrive are recorded free of charge
+   (domain/insight_rules.py);
 4. the user's RAG conversations are forgotten (`forget_conversations`);
 5. the identity provider is told, by a retried task the dispatcher sends on the event.
 Every step is idempotent, so a repeated request finishes what an interrupted one began.
@@ -18,21 +20,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from relivchats.adapters.eventstore import EventStore
+from relivchats.adapters.event_log import EventLog
 from relivchats.commands.chats import delete_chat
-from relivchats.commands.credits import evolved
-from relivchats.commands.insights import (
-    current_account,
-    load_job,
-    load_slot,
-    one_at_a_time,
-    remember_account,
-)
-from relivchats.commands.retry import with_retries
+from relivchats.commands.insights import load_slot
+from relivchats.commands.unit_of_work import UnitOfWork, execute
 from relivchats.domain import credits_rules, insight_rules, users
 from relivchats.domain.chats import ChatNotFound
-from relivchats.domain.credits import CreditEvent, ReservationReleased
-from relivchats.domain.events import Event, fold
+from relivchats.domain.credits import ReservationReleased
+from relivchats.domain.events import Event
+from relivchats.domain.insights import evolve_job
 
 
 @dataclass(frozen=True)
@@ -46,88 +42,86 @@ class AccountDeletion:
     position: int
 
 
+@dataclass(frozen=True)
+class DeletionRequested:
+    user: users.User
+    changed: bool
+    position: int
+
+
 def delete_account(
-    store: EventStore, user_id: UUID, subject: str, chat_ids: list[UUID], grace: timedelta
+    store: EventLog, user_id: UUID, subject: str, chat_ids: list[UUID], grace: timedelta
 ) -> AccountDeletion:
-    user, requested, position = _request_deletion(store, user_id, subject, grace)
+    requested = execute(store, request_deletion, user_id, subject, grace)
     chat_positions = [_delete_chat_if_live(store, chat_id, user_id) for chat_id in chat_ids]
-    released, released_at = cancel_open_reservations(store, user_id)
+    released, released_at = execute(store, cancel_open_reservations, user_id)
     forget_conversations(store, user_id)
+    user = requested.user
     assert user.deletion_requested_at is not None
     assert user.erasure_due_at is not None
     return AccountDeletion(
         user_id=user_id,
-        requested=requested,
+        requested=requested.changed,
         deleted_at=user.deletion_requested_at,
         erasure_due_at=user.erasure_due_at,
         chats_deleted=sum(1 for at in chat_positions if at),
         reservations_released=released,
-        position=max(position, released_at, *chat_positions),
+        position=max(requested.position, released_at, *chat_positions),
     )
 
 
-def _request_deletion(
-    store: EventStore, user_id: UUID, subject: str, grace: timedelta
-) -> tuple[users.User, bool, int]:
-    def record_deletion() -> tuple[users.User, bool, int]:
-        state = users.replay(store.load(user_id))
-        events = users.request_deletion(state, subject, grace)
-        if not events:
-            assert state is not None
-            return state, False, store.head()
-        position = store.append(*events)
-        after = fold(users.evolve, events, state)
-        assert after is not None
-        return after, True, position
-
-    return with_retries(store, record_deletion)
+def request_deletion(
+    uow: UnitOfWork, user_id: UUID, subject: str, grace: timedelta
+) -> DeletionRequested:
+    uow.record(*users.request_deletion(uow.load(user_id, users.evolve), subject, grace))
+    saved = uow.save()
+    user = uow.load(user_id, users.evolve)
+    assert user is not None
+    return DeletionRequested(user, saved.changed, saved.position)
 
 
-def _delete_chat_if_live(store: EventStore, chat_id: UUID, owner_id: UUID) -> int:
+def _delete_chat_if_live(store: EventLog, chat_id: UUID, owner_id: UUID) -> int:
     """The deletion's position; 0 if the chat was already deleted (or never the user's)."""
     try:
-        change = delete_chat(store, chat_id, owner_id)
+        change = execute(store, delete_chat, chat_id, owner_id)
     except ChatNotFound:
         return 0
     return change.position if change.changed else 0
 
 
-def cancel_open_reservations(store: EventStore, user_id: UUID) -> tuple[int, int]:
+def cancel_open_reservations(uow: UnitOfWork, user_id: UUID) -> tuple[int, int]:
     """Release every open reservation ("cancelled") and end its job expired, in one save.
 
     Returns how many were released and the save's position (0 when nothing was open).
     """
-
-    def release_and_expire() -> tuple[int, int]:
-        before = account = current_account(store, user_id)
-        if account is None or not account.open_reservations:
-            return 0, 0
-        events: list[Event] = []
-        for reservation_id in sorted(account.open_reservations):
-            released = credits_rules.release(account, reservation_id, "cancelled")
-            account = evolved(account, released)
-            events += [*released, *_expired_job(store, released[0])]
-        position = store.append(*events)
-        remember_account(store, before, events)
-        assert before is not None
-        return len(before.open_reservations), position
-
-    return one_at_a_time(store, user_id, release_and_expire)
+    account = uow.account(user_id)
+    open_ids = sorted(account.open_reservations) if account else []
+    releases: list[Event] = []
+    for reservation_id in open_ids:
+        released = credits_rules.release(uow.account(user_id), reservation_id, "cancelled")
+        uow.record(*released)
+        releases += released
+    uow.record(*_expired_jobs(uow, releases))
+    saved = uow.save()
+    return len(open_ids), saved.position if saved.changed else 0
 
 
-def _expired_job(store: EventStore, released: CreditEvent) -> list[Event]:
-    assert isinstance(released, ReservationReleased)
-    job = load_job(store, released.job_id)
-    if job is None:
-        return []
-    return insight_rules.expire(job, load_slot(store, job.chat_id, job.category), released)
+def _expired_jobs(uow: UnitOfWork, releases: list[Event]) -> list[Event]:
+    events: list[Event] = []
+    for released in releases:
+        assert isinstance(released, ReservationReleased)
+        job = uow.load(released.job_id, evolve_job)
+        if job is not None:
+            slot = load_slot(uow, job.chat_id, job.category)
+            events += insight_rules.expire(job, slot, released)
+    return events
 
 
-def forget_conversations(store: EventStore, user_id: UUID) -> None:
+def forget_conversations(store: EventLog, user_id: UUID) -> None:
     """Step 4: the user's RAG conversations (Q&A history) are forgotten.
 
     Conversations are built on another branch (engineer `rag`, issue 10): at the merge, this
-    step appends their forgetting for every conversation of `user_id`. On this branch no
+    step forgets every conversation of `user_id` (one unit of work each). On this branch no
     conversation can exist, so there is nothing to forget.
     """
     del store, user_id

@@ -23,8 +23,10 @@ from uuid import UUID
 
 from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.eventstore import AsyncEventStore
-from relivchats.commands.chats import earlier_upload, load_chat, record_upload
+from relivchats.commands.chats import earlier_upload, record_upload
 from relivchats.commands.ingest import IngestPool
+from relivchats.commands.unit_of_work import dispatch
+from relivchats.domain import chats
 from relivchats.domain.chats import Chat, chat_id_for
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ async def upload_chat(
     if idempotency_key is not None:
         chat_id = chat_id_for(owner_id, idempotency_key)
         digest = await asyncio.to_thread(cipher.digest, upload)  # 25 MB: off the loop
-        earlier = await store.command(earlier_upload, chat_id, owner_id, digest)
+        earlier = await dispatch(store, earlier_upload, chat_id, owner_id, digest)
         if earlier is not None:
             return UploadedChat(earlier.chat, False, earlier.position)
     content_id = uuid.uuid4()
@@ -57,7 +59,7 @@ async def upload_chat(
     ingested = await pool.ingest(upload, chat_id, content_id)
     appending = time.perf_counter()
     try:
-        recorded = await store.command(record_upload, chat_id, owner_id, ingested.summary, digest)
+        recorded = await dispatch(store, record_upload, chat_id, owner_id, ingested.summary, digest)
     except Exception:
         await _erase_unless_named(store, pool, chat_id, content_id)
         raise
@@ -85,7 +87,7 @@ async def _erase_unless_named(
     store: AsyncEventStore, pool: IngestPool, chat_id: UUID, content_id: UUID
 ) -> None:
     try:
-        chat = await store.command(load_chat, chat_id)
+        chat = chats.replay(await store.load(chat_id))
         if chat is None or chat.content_id != content_id:
             await pool.discard(content_id)
     except Exception:  # the purge task erases orphans later, after the same check

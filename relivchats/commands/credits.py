@@ -1,29 +1,26 @@
-"""Credit commands: load the account, decide with `credits_rules`, append; retried on conflicts.
+"""Credit commands: decide with `credits_rules` on the account the unit of work gives, and save.
 
 Every command is keyed (order, reservation, adjustment id), so a true repeat appends nothing and
 answers the first outcome, while the key reused with other terms is refused by the rules
-(Conflict). Racing commands on one account meet at the event store's version check: the loser
-catches up and decides again (`with_retries`), so no row lock is ever taken. Within a process,
-commands decide on a cached account and take turns per account (see account_cache.py).
+(Conflict). Racing commands on one account meet at the event store's version check, and the
+unit of work decides again on the caught-up account (commands/unit_of_work.py).
 
-For saves that span aggregates (an unlock saving the job with its reservation, a webhook saving
-the order, its receipt and the coins), call `load_account` and the `credits_rules` function inside
-your own `with_retries`, append their events with yours, then shape the answer with
-`reservation_outcome` / `settlement_outcome`.
+Run them with `execute(store, reserve_coins, ...)` (or `dispatch` from the API). Commands that
+save a reservation or a settlement together with other aggregates' events call the
+`credits_rules` function themselves and shape the answer with `reservation_outcome` /
+`settlement_outcome`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from uuid import UUID
 
-from relivchats.adapters.eventstore import EventStore, VersionConflict
-from relivchats.commands.account_cache import account_cache
-from relivchats.commands.retry import with_retries
-from relivchats.domain import credits, credits_rules
+from relivchats.commands.unit_of_work import Saved, UnitOfWork
+from relivchats.domain import credits_rules
 from relivchats.domain.credits import (
     CreditAccount,
     CreditEvent,
@@ -32,23 +29,29 @@ from relivchats.domain.credits import (
     Reservation,
     ReversalReason,
 )
-from relivchats.domain.errors import DomainError, UnknownReservation
-from relivchats.domain.events import fold
+from relivchats.domain.errors import UnknownReservation
 
 Decide = Callable[[CreditAccount | None], list[CreditEvent]]
 
 
 @dataclass(frozen=True)
 class LedgerChange:
-    """The account after a command, the events it appended (none for a repeat) and where."""
+    """The account after a command and what its save did (appended nothing for a repeat)."""
 
     account: CreditAccount
-    recorded: tuple[CreditEvent, ...]
-    position: int
+    saved: Saved
+
+    @property
+    def recorded(self) -> tuple[CreditEvent, ...]:
+        return tuple(event for event in self.saved.events if isinstance(event, CreditEvent))
+
+    @property
+    def position(self) -> int:
+        return self.saved.position
 
     @property
     def duplicate(self) -> bool:
-        return not self.recorded
+        return not self.saved.changed
 
 
 @dataclass(frozen=True)
@@ -70,63 +73,27 @@ class SettlementOutcome:
     duplicate: bool
 
 
-def load_account(store: EventStore, user_id: UUID) -> CreditAccount | None:
-    return credits.replay(store.load(credits.account_id_for(user_id)))
+def change_account(uow: UnitOfWork, user_id: UUID, decide: Decide) -> LedgerChange:
+    """Decide on the user's account and save: the one shape of every credit command."""
+    uow.record(*decide(uow.account(user_id)))
+    saved = uow.save()
+    account = uow.account(user_id)
+    assert account is not None, "only opening decides on a missing account"
+    return LedgerChange(account, saved)
 
 
-def change_account(store: EventStore, user_id: UUID, decide: Decide) -> LedgerChange:
-    """Decide on the process's cached account and append; on a version conflict catch up and
-    decide again. A refusal or a repeat is believed only once decided on a caught-up account."""
-    accounts = account_cache(store)
-    account_id = credits.account_id_for(user_id)
-
-    def attempt() -> LedgerChange:
-        state = accounts.current(account_id)
-        new_events = _decided_or_nothing(decide, state)
-        if not new_events:
-            state = accounts.caught_up(account_id, state)
-            new_events = decide(state)  # a refusal now is the account's, not the cache's
-            if not new_events:
-                assert state is not None, "only opening decides on a missing account"
-                return LedgerChange(state, (), store.head())
-        try:
-            position = store.append(*new_events)
-        except VersionConflict:
-            accounts.caught_up(account_id, state)
-            raise
-        account = evolved(state, new_events)
-        accounts.remember(account)
-        return LedgerChange(account, tuple(new_events), position)
-
-    with accounts.exclusive(account_id):
-        return with_retries(store, attempt)
+def open_account(uow: UnitOfWork, user_id: UUID) -> LedgerChange:
+    return change_account(uow, user_id, partial(credits_rules.open_account, user_id=user_id))
 
 
-def _decided_or_nothing(decide: Decide, state: CreditAccount | None) -> list[CreditEvent]:
-    try:
-        return decide(state)
-    except DomainError:
-        return []
-
-
-def evolved(state: CreditAccount | None, new_events: Sequence[CreditEvent]) -> CreditAccount:
-    account = fold(credits.evolve, new_events, state)
-    assert account is not None
-    return account
-
-
-def open_account(store: EventStore, user_id: UUID) -> LedgerChange:
-    return change_account(store, user_id, partial(credits_rules.open_account, user_id=user_id))
-
-
-def purchase_coins(store: EventStore, user_id: UUID, order_id: UUID, coins: int) -> LedgerChange:
+def purchase_coins(uow: UnitOfWork, user_id: UUID, order_id: UUID, coins: int) -> LedgerChange:
     return change_account(
-        store, user_id, partial(credits_rules.purchase, order_id=order_id, coins=coins)
+        uow, user_id, partial(credits_rules.purchase, order_id=order_id, coins=coins)
     )
 
 
 def reserve_coins(
-    store: EventStore,
+    uow: UnitOfWork,
     user_id: UUID,
     reservation_id: UUID,
     amount: int,
@@ -141,33 +108,31 @@ def reserve_coins(
         expires_at=expires_at,
         job_id=job_id,
     )
-    change = change_account(store, user_id, decide)
+    change = change_account(uow, user_id, decide)
     return reservation_outcome(change.account, reservation_id, change.position, change.duplicate)
 
 
-def capture_reservation(
-    store: EventStore, user_id: UUID, reservation_id: UUID
-) -> SettlementOutcome:
+def capture_reservation(uow: UnitOfWork, user_id: UUID, reservation_id: UUID) -> SettlementOutcome:
     decide = partial(credits_rules.capture, reservation_id=reservation_id)
-    change = change_account(store, user_id, decide)
+    change = change_account(uow, user_id, decide)
     return settlement_outcome(change.account, reservation_id, change.position, change.duplicate)
 
 
 def release_reservation(
-    store: EventStore, user_id: UUID, reservation_id: UUID, reason: ReleaseReason
+    uow: UnitOfWork, user_id: UUID, reservation_id: UUID, reason: ReleaseReason
 ) -> SettlementOutcome:
     decide = partial(credits_rules.release, reservation_id=reservation_id, reason=reason)
-    change = change_account(store, user_id, decide)
+    change = change_account(uow, user_id, decide)
     return settlement_outcome(change.account, reservation_id, change.position, change.duplicate)
 
 
-def expire_reservations(store: EventStore, user_id: UUID, now: datetime) -> LedgerChange:
+def expire_reservations(uow: UnitOfWork, user_id: UUID, now: datetime) -> LedgerChange:
     """Release every reservation of the account whose expiry has passed (the sweeper's step)."""
-    return change_account(store, user_id, partial(credits_rules.expire_due, now=now))
+    return change_account(uow, user_id, partial(credits_rules.expire_due, now=now))
 
 
 def reverse_purchase(
-    store: EventStore,
+    uow: UnitOfWork,
     user_id: UUID,
     order_id: UUID,
     coins: int,
@@ -181,16 +146,16 @@ def reverse_purchase(
         reason=reason,
         reversal_id=reversal_id,
     )
-    return change_account(store, user_id, decide)
+    return change_account(uow, user_id, decide)
 
 
 def adjust_coins(
-    store: EventStore, user_id: UUID, adjustment_id: UUID, amount: int, reason: str, actor: str
+    uow: UnitOfWork, user_id: UUID, adjustment_id: UUID, amount: int, reason: str, actor: str
 ) -> LedgerChange:
     decide = partial(
         credits_rules.adjust, adjustment_id=adjustment_id, amount=amount, reason=reason, actor=actor
     )
-    return change_account(store, user_id, decide)
+    return change_account(uow, user_id, decide)
 
 
 def reservation_outcome(

@@ -109,7 +109,9 @@ def replay(events: Iterable[Event]) -> User | None:
     return fold(evolve, events)
 
 
-def register(state: User | None, subject_key: UUID, generation: int) -> list[Event]:
+def register(
+    state: User | None, subject_key: UUID, generation: int = FIRST_GENERATION
+) -> list[Event]:
     """Registering is idempotent; a deleted account is never registered again (the subject
     gets its next generation instead: commands/users.py)."""
     if state is None:

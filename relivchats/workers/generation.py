@@ -33,13 +33,13 @@ from relivchats.adapters.llm import (
     make_llm,
 )
 from relivchats.adapters.llm.faults import FaultyLlm
-from relivchats.commands.chats import load_chat
 from relivchats.commands.insight_outcomes import record_outcomes
-from relivchats.commands.insights import load_job
+from relivchats.commands.unit_of_work import execute
+from relivchats.domain import chats
 from relivchats.domain.catalogue import insight_type, validate_insight
 from relivchats.domain.chats import Chat
 from relivchats.domain.insight_rules import Failure, Success
-from relivchats.domain.insights import ExcerptRanges, InsightJob
+from relivchats.domain.insights import ExcerptRanges, InsightJob, replay_job
 from relivchats.projections.dispatcher import GENERATE_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store
@@ -100,12 +100,13 @@ class Written:
 )
 def generate_insight(self: Any, job_id: str, kind: str) -> str:
     settings, store = get_settings(), worker_store()
-    job = load_job(store, UUID(job_id))
+    job = replay_job(store.load(UUID(job_id)))
     if job is None or job.excerpts is None or kind in job.outcomes:
         return "already recorded"
-    chat = load_chat(store, job.chat_id)
+    chat = chats.replay(store.load(job.chat_id))
     if chat is None or chat.deleted:
-        record_outcomes(store, job.id, [Failure(kind, "chat_deleted", attempt_number(self))])
+        failure = Failure(kind, "chat_deleted", attempt_number(self))
+        execute(store, record_outcomes, job.id, [failure])
         return "chat deleted"
     llm, cipher = _llm_and_cipher(settings)
     try:
@@ -132,7 +133,7 @@ def _retry_or_record_failure(
     if code != "provider_refused":
         retry_later(task, error, settings.insight_attempts, settings)
     failure = Failure(kind, code, attempt_number(task))
-    record_outcomes(worker_store(), job.id, [failure])
+    execute(worker_store(), record_outcomes, job.id, [failure])
 
 
 def write_insight(
@@ -164,7 +165,8 @@ def _record_success(
     content_id = uuid.uuid4()
     with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:
         store_insight(conn, cipher, content_id, job.chat_id, job.id, kind, w.insight)
-        outcome = record_outcomes(worker_store(), job.id, [_success(task, kind, content_id, w)])
+        success = _success(task, kind, content_id, w)
+        outcome = execute(worker_store(), record_outcomes, job.id, [success])
         if not outcome.recorded:  # another delivery of this task recorded its insight first
             erase_insight(conn, content_id)
             return "already recorded"

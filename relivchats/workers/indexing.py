@@ -36,13 +36,13 @@ from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.insight_content import erase_chat_insights
 from relivchats.adapters.llm.gemini import GeminiConnection
 from relivchats.adapters.vectorstore import ChunkVector, VectorStore
-from relivchats.commands.chats import load_chat
 from relivchats.commands.insight_outcomes import fail_pending, start_generation
-from relivchats.commands.insights import load_job
+from relivchats.commands.unit_of_work import execute
+from relivchats.domain import chats
 from relivchats.domain.catalogue import insight_type
 from relivchats.domain.chats import Chat
 from relivchats.domain.chunking import Chunk, chunk_messages
-from relivchats.domain.insights import InsightJob
+from relivchats.domain.insights import InsightJob, replay_job
 from relivchats.domain.uploads import MessageKind
 from relivchats.projections.dispatcher import FORGET_CHAT_TASK, PREPARE_JOB_TASK
 from relivchats.settings import Settings, get_settings
@@ -148,21 +148,22 @@ def prepare_job(self: Any, job_id: str, failures: int = 0) -> str:
             countdown = backoff_s(settings, failures)
             raise self.retry(kwargs={"failures": failures}, countdown=countdown) from None
         code = "indexing_" + error_code(error)
-        fail_pending(worker_store(), UUID(job_id), code, failures, indexing_failed=True)
+        store = worker_store()
+        execute(store, fail_pending, UUID(job_id), code, failures, indexing_failed=True)
         return "indexing failed"
 
 
 def _prepare(store: EventStore, settings: Settings, job_id: UUID, failures: int) -> str:
-    job = load_job(store, job_id)
+    job = replay_job(store.load(job_id))
     if job is None or job.generation_requested or job.settlement is not None:
         return "already prepared"
-    chat = load_chat(store, job.chat_id)
+    chat = chats.replay(store.load(job.chat_id))
     if chat is None or chat.deleted:
-        fail_pending(store, job.id, "chat_deleted", failures + 1, indexing_failed=False)
+        execute(store, fail_pending, job.id, "chat_deleted", failures + 1, indexing_failed=False)
         return "chat deleted"
     deadline = time.monotonic() + max(5, settings.celery_task_soft_time_limit_s - MARGIN_S)
     chunks, excerpts = index_and_choose(retrieval(), settings, chat, job, deadline)
-    start_generation(store, job.id, chunks, excerpts)
+    execute(store, start_generation, job.id, chunks, excerpts)
     return "prepared"
 
 

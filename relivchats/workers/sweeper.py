@@ -21,6 +21,7 @@ import psycopg
 
 from relivchats.adapters.eventstore import EventStore
 from relivchats.commands.insight_outcomes import expire_due
+from relivchats.commands.unit_of_work import execute
 from relivchats.domain.errors import DomainError
 from relivchats.domain.events import now
 from relivchats.projections.ledger_queries import DUE_ACCOUNTS_SQL
@@ -48,7 +49,7 @@ def sweep(store: EventStore, database_url: str, at: datetime, limit: int) -> Swe
     users = due_accounts(database_url, at, limit)
     for user_id in users:
         try:
-            released += len(expire_due(store, user_id, at).recorded)
+            released += len(execute(store, expire_due, user_id, at).recorded)
         except DomainError as error:  # one busy account must not stop the sweep
             failed += 1
             log.warning(

@@ -27,6 +27,7 @@ from relivchats.commands.credits import (
     reverse_purchase,
 )
 from relivchats.commands.erasure import erase_account
+from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
 from relivchats.domain import credits, ledger_chain
 from relivchats.domain.credits import account_id_for
@@ -62,12 +63,12 @@ def ledger_of(store: EventStore, user_id: uuid.UUID) -> credits.CreditAccount:
 
 
 def a_user_who_spent(store: EventStore) -> uuid.UUID:
-    user_id = register_user(store, f"chained-{uuid.uuid4().hex}").user.id
-    purchase_coins(store, user_id, uuid.uuid4(), 850)
+    user_id = execute(store, register_user, f"chained-{uuid.uuid4().hex}").user.id
+    execute(store, purchase_coins, user_id, uuid.uuid4(), 850)
     reservation = uuid.uuid4()
-    reserve_coins(store, user_id, reservation, 400, uuid.uuid4(), in_an_hour())
-    capture_reservation(store, user_id, reservation)
-    reserve_coins(store, user_id, uuid.uuid4(), 100, uuid.uuid4(), in_an_hour())
+    execute(store, reserve_coins, user_id, reservation, 400, uuid.uuid4(), in_an_hour())
+    execute(store, capture_reservation, user_id, reservation)
+    execute(store, reserve_coins, user_id, uuid.uuid4(), 100, uuid.uuid4(), in_an_hour())
     return user_id
 
 
@@ -142,16 +143,16 @@ def apply_steps(store: EventStore, user_id: uuid.UUID, steps: list[Step]) -> Non
         try:
             if kind == "buy":
                 orders.append(uuid.uuid4())
-                purchase_coins(store, user_id, orders[-1], amount)
+                execute(store, purchase_coins, user_id, orders[-1], amount)
             elif kind == "reserve":
                 held.append(uuid.uuid4())
-                reserve_coins(store, user_id, held[-1], amount, uuid.uuid4(), in_an_hour())
+                execute(store, reserve_coins, user_id, held[-1], amount, uuid.uuid4(), in_an_hour())
             elif kind == "capture" and held:
-                capture_reservation(store, user_id, held.pop())
+                execute(store, capture_reservation, user_id, held.pop())
             elif kind == "release" and held:
-                release_reservation(store, user_id, held.pop(), "failed")
+                execute(store, release_reservation, user_id, held.pop(), "failed")
             elif kind == "refund" and orders:
-                reverse_purchase(store, user_id, orders.pop(), 1, "refund")
+                execute(store, reverse_purchase, user_id, orders.pop(), 1, "refund")
         except DomainError:
             pass  # refused (not enough coins, ...): the ledger is what it is
 
@@ -165,7 +166,7 @@ def apply_steps(store: EventStore, user_id: uuid.UUID, steps: list[Step]) -> Non
 def test_any_ledger_replays_to_the_same_totals_after_erasure(
     private_store, private_database_url, steps
 ):
-    user_id = register_user(private_store, f"property-{uuid.uuid4().hex}").user.id
+    user_id = execute(private_store, register_user, f"property-{uuid.uuid4().hex}").user.id
     apply_steps(private_store, user_id, steps)
     delete_account(private_store, user_id, "a-subject", [], GRACE)
     before = ledger_of(private_store, user_id)

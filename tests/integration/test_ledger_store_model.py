@@ -28,6 +28,7 @@ from hypothesis.stateful import invariant, precondition, rule, run_state_machine
 from relivchats.adapters.eventstore import EventStore
 from relivchats.audit import verify_account
 from relivchats.commands.credits import change_account
+from relivchats.commands.unit_of_work import execute
 from relivchats.domain.credits import AccountOpened, CreditEvent
 from relivchats.projections import eventlog
 from relivchats.projections.ledger import LedgerProjection
@@ -85,7 +86,7 @@ class StoreLedgerMachine(CreditLedgerMachine):
     @rule(pick=st.integers(min_value=0))
     def redeliver_through_the_store(self, pick: int) -> None:
         command = self.delivered[pick % len(self.delivered)]
-        change = change_account(self.harness.store, self.opened.user_id, command)
+        change = execute(self.harness.store, change_account, self.opened.user_id, command)
         assert change.duplicate
         assert change.account == self.account
 

@@ -3,38 +3,21 @@ with the key. Runs on an in-memory key ring (the real one is a table: adapters/d
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import pytest
 
 from relivchats.adapters.crypto import ContentTampered
-from relivchats.adapters.data_keys import DataKeyDestroyed, DataKeys
+from relivchats.adapters.data_keys import DataKeyDestroyed, InMemoryDataKeys
 from relivchats.adapters.eventstore import build_mapper
 from relivchats.domain.chats import ChatUploaded, DisplayNameSet
 from relivchats.domain.events import next_event_fields
 from relivchats.domain.personal import ERASED
 
 CANARY = ("Zorblax Quentyn", "Mirabel Okonkwo")
-
-
-class InMemoryDataKeys:
-    def __init__(self) -> None:
-        self.keys: dict[uuid.UUID, bytes | None] = {}
-
-    def for_reading(self, user_id: uuid.UUID) -> bytes | None:
-        return self.keys.get(user_id)
-
-    def for_writing(self, user_id: uuid.UUID) -> bytes:
-        if user_id in self.keys and self.keys[user_id] is None:
-            raise DataKeyDestroyed(str(user_id))
-        return self.keys.setdefault(user_id, os.urandom(32)) or b""
-
-    def destroy(self, user_id: uuid.UUID) -> None:
-        self.keys[user_id] = None
 
 
 def uploaded(owner: uuid.UUID) -> ChatUploaded:
@@ -58,7 +41,7 @@ def keys() -> InMemoryDataKeys:
 
 
 def mapper_with(keys: InMemoryDataKeys) -> Any:
-    return build_mapper(cast(DataKeys, keys))
+    return build_mapper(keys)
 
 
 def test_personal_fields_are_stored_sealed_and_read_back_in_clear(keys) -> None:

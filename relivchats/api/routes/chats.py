@@ -56,6 +56,7 @@ from relivchats.api.uploads import UPLOAD_REQUEST_BODY, read_uploaded_file
 from relivchats.commands import chats as commands
 from relivchats.commands.chat_upload import upload_chat
 from relivchats.commands.ingest import IngestPool
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain.uploads import UnknownChatLayout
 from relivchats.projections import chat_queries
 
@@ -209,8 +210,8 @@ async def vector_status(chat: OwnedChat) -> VectorStatus:
 async def set_display_name(
     chat_id: UUID, body: DisplayNameRequest, user: CurrentUser, store: Store
 ) -> ChatWritten:
-    change = await store.command(
-        commands.set_display_name, chat_id, user.user_id, body.me_participant, body.title
+    change = await dispatch(
+        store, commands.set_display_name, chat_id, user.user_id, body.me_participant, body.title
     )
     return ChatWritten(chat=summary_of_chat(change.chat), created=False, position=change.position)
 
@@ -219,7 +220,7 @@ async def set_display_name(
 async def delete_chat(
     chat_id: UUID, user: CurrentUser, store: Store, request: Request, response: Response
 ) -> ChatDeletedResponse:
-    change = await store.command(commands.delete_chat, chat_id, user.user_id)
+    change = await dispatch(store, commands.delete_chat, chat_id, user.user_id)
     await wait_until_projected(request, response, CHATS_PROJECTION, change.position)
     return ChatDeletedResponse(chat_id=chat_id, deleted=True, position=change.position)
 
@@ -232,7 +233,7 @@ async def delete_chat(
 )
 async def share_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatShareResponse:
     token = secrets.token_urlsafe(32)
-    change = await store.command(commands.share_chat, chat_id, user.user_id, _token_hash(token))
+    change = await dispatch(store, commands.share_chat, chat_id, user.user_id, _token_hash(token))
     return ChatShareResponse(
         share_token=token,
         public_stats_path=f"/api/chats/public/{token}/stats",
@@ -242,7 +243,7 @@ async def share_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatShar
 
 @router.delete("/{chat_id}/share", response_model=ChatUnshareResponse, responses=OWN_CHAT_ERRORS)
 async def unshare_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatUnshareResponse:
-    change = await store.command(commands.unshare_chat, chat_id, user.user_id)
+    change = await dispatch(store, commands.unshare_chat, chat_id, user.user_id)
     return ChatUnshareResponse(shared=False, position=change.position)
 
 

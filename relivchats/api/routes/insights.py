@@ -39,6 +39,7 @@ from relivchats.api.schemas.insights import (
     job_status,
 )
 from relivchats.commands import insights as commands
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.projections import insight_queries
 
 router = APIRouter(prefix="/api/insights", tags=["insights"])
@@ -88,7 +89,8 @@ async def unlock(
     idempotency_key: IdempotencyKey = None,
 ) -> JobOpened:
     """Reserve the category's coins and start a job (402 too few coins, 409 a job is open)."""
-    opened = await store.command(
+    opened = await dispatch(
+        store,
         commands.unlock,
         user.user_id,
         body.chat_id,
@@ -115,8 +117,12 @@ async def retry(
     job_id: UUID, user: CurrentUser, store: Store, settings: AppSettings, response: Response
 ) -> JobOpened:
     """A new job for the insights a settled job did not deliver, at their share of the cost."""
-    opened = await store.command(
-        commands.retry, user.user_id, job_id, timedelta(seconds=settings.reservation_expiry_s)
+    opened = await dispatch(
+        store,
+        commands.retry,
+        user.user_id,
+        job_id,
+        timedelta(seconds=settings.reservation_expiry_s),
     )
     response.status_code = 201 if opened.created else 200
     return job_opened(opened, settings)

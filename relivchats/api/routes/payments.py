@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
+from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     CurrentUser,
@@ -24,12 +25,9 @@ from relivchats.api.dependencies import (
     wait_for_min_position,
 )
 from relivchats.api.errors import ApiError
-from relivchats.commands.payments import (
-    PlacedOrder,
-    RecordedReceipts,
-    acknowledge_webhook,
-    create_order,
-)
+from relivchats.api.webhooks import acknowledge_webhook
+from relivchats.commands.payments import PlacedOrder, create_order
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.projections.payments import order_for_user
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
@@ -140,8 +138,8 @@ async def place_order(
     response: Response,
 ) -> OrderPlaced:
     provider = providers[body.provider]
-    placed = await store.command(
-        create_order, provider, user.user_id, idempotency_key, body.package_id
+    placed = await dispatch(
+        store, create_order, provider, user.user_id, idempotency_key, body.package_id
     )
     response.status_code = 201 if placed.created else 200
     return _placed(placed)

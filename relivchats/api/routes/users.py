@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import CurrentUser, ReadDb, Store, wait_for_min_position
 from relivchats.api.errors import ApiError
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.commands.users import register_user
 from relivchats.domain.credits import account_id_for
 
@@ -56,7 +57,7 @@ class Me(BaseModel):
     },
 )
 async def store_user(user: CurrentUser, store: Store, response: Response) -> StoredUser:
-    registration = await store.command(register_user, user.subject)
+    registration = await dispatch(store, register_user, user.subject)
     response.status_code = 201 if registration.created else 200
     return StoredUser(
         user_id=registration.user.id,
