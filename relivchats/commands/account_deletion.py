@@ -4,11 +4,11 @@
 commands, each its own unit of work, in this order:
 1. `request_deletion` saves `UserDeletionRequested` (with the erasure's due time and the subject,
    sealed): from its projection on, every token of the account is refused (api/dependencies.py);
-2. each of the user's chats is deleted as a chat delete does (its reads stop; its content,
-   vectors and insights are purged by the workers);
-3. `cancel_open_reservations` releases every open reservation ("cancelled") and ends its job
+2. `cancel_open_reservations` releases every open reservation ("cancelled") and ends its job
    expired in the same save, so results that still arrive are recorded free of charge
    (domain/insight_rules.py);
+3. each of the user's chats is deleted as a chat delete does (its reads stop; its content,
+   vectors and insights are purged by the workers);
 4. the user's RAG conversations are forgotten (`forget_conversations`);
 5. the identity provider is told, by a retried task the dispatcher sends on the event.
 Every step is idempotent, so a repeated request finishes what an interrupted one began.
@@ -53,8 +53,9 @@ def delete_account(
     store: EventLog, user_id: UUID, subject: str, chat_ids: list[UUID], grace: timedelta
 ) -> AccountDeletion:
     requested = execute(store, request_deletion, user_id, subject, grace)
-    chat_positions = [_delete_chat_if_live(store, chat_id, user_id) for chat_id in chat_ids]
+    # Jobs end before their chats go, so no worker settles one on a vanished chat meanwhile.
     released, released_at = execute(store, cancel_open_reservations, user_id)
+    chat_positions = [_delete_chat_if_live(store, chat_id, user_id) for chat_id in chat_ids]
     forget_conversations(store, user_id)
     user = requested.user
     assert user.deletion_requested_at is not None

@@ -155,9 +155,12 @@ async def test_a_deleted_account_is_refused_at_once_and_erased_without_a_trace(
     # A second unlock, slowed down, still holds its coins when the account is deleted.
     platform.inject(delay_s=8)
     second = (await unlock(client, headers, chat_id, "friendship")).json()
+    assert "job_id" in second, second
     deleted = await client.delete("/api/users/delete-account", headers=headers)
     assert deleted.status_code == 200, deleted.text
-    assert (deleted.json()["chats_deleted"], deleted.json()["reservations_released"]) == (1, 1)
+    assert (deleted.json()["chats_deleted"], deleted.json()["reservations_released"]) == (1, 1), (
+        deleted.json()
+    )
     assert "x-consistency" not in deleted.headers
 
     for path in (
