@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
 
-from relivchats.domain.errors import Conflict, UserDeleted
+from relivchats.domain.errors import Conflict, NotFound, UserDeleted
 from relivchats.domain.events import Event, deterministic_id, fold, next_event_fields
 from relivchats.domain.personal import PersonalFields
 
@@ -126,7 +126,7 @@ def register(
 def request_deletion(state: User | None, subject: str, grace: timedelta) -> list[Event]:
     """Delete the account now; erasure becomes due after `grace`. Asking twice changes nothing."""
     if state is None:
-        raise UserDeleted("no such account")
+        raise NotFound("no account yet: nothing to delete")
     if state.is_deleted:
         return []
     fields = next_event_fields(state.id, state.version)
