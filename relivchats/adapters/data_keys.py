@@ -20,10 +20,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 from uuid import UUID
 
+import asyncpg
 import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -46,8 +47,6 @@ class KeyRing(Protocol):
 
     def for_writing(self, user_id: UUID) -> bytes: ...
 
-    def prefetch(self, user_ids: Iterable[UUID]) -> None: ...
-
     def destroy(self, user_id: UUID) -> None: ...
 
 
@@ -67,9 +66,6 @@ class InMemoryDataKeys:
         assert key is not None
         return key
 
-    def prefetch(self, user_ids: Iterable[UUID]) -> None:
-        del user_ids  # everything is at hand
-
     def destroy(self, user_id: UUID) -> None:
         self._keys[user_id] = None
 
@@ -77,8 +73,16 @@ class InMemoryDataKeys:
 class DataKeys:
     """Get, create and destroy users' data keys; thread-safe, one connection per process."""
 
-    def __init__(self, database_url: str, master_key: bytes, cache_ttl_s: float = CACHE_TTL_S):
+    def __init__(
+        self,
+        database_url: str,
+        master_key: bytes,
+        cache_ttl_s: float = CACHE_TTL_S,
+        *,
+        keep_connection: bool = True,
+    ):
         self._url = database_url
+        self._keep_connection = keep_connection
         self._wrap = AESGCM(subkey(master_key, _WRAPPING_PURPOSE))
         self._ttl = cache_ttl_s
         self._cache: dict[UUID, tuple[float, bytes | None]] = {}
@@ -101,27 +105,17 @@ class DataKeys:
         self._remember(user_id, key)
         return key
 
-    def prefetch(self, user_ids: Iterable[UUID]) -> None:
-        """Load the keys of many users in one query (a projector batch), so decoding it makes
-        no query per user."""
+    def missing(self, user_ids: Iterable[UUID]) -> list[UUID]:
+        """Which of these users' keys are not in the cache (or are stale there)."""
         now = time.monotonic()
-        wanted = [u for u in set(user_ids) if (c := self._cache.get(u)) is None or c[0] <= now]
-        if not wanted:
-            return
-        with self._lock:
-            rows = (
-                self._connection()
-                .execute(
-                    "SELECT user_id, wrapped_key FROM user_data_keys WHERE user_id = ANY(%s)",
-                    (wanted,),
-                )
-                .fetchall()
-            )
-        found = {row[0]: row[1] for row in rows}
+        return [u for u in set(user_ids) if (c := self._cache.get(u)) is None or c[0] <= now]
+
+    def accept(self, wanted: Iterable[UUID], wrapped: Mapping[UUID, bytes | None]) -> None:
+        """Cache keys read by someone else (`fetch_wrapped`, on the projector's connection);
+        a wanted user without a wrapped key has none (destroyed, or never made)."""
         for user_id in wanted:
-            wrapped = found.get(user_id)
-            key = self._unwrap(user_id, wrapped) if isinstance(wrapped, bytes) else None
-            self._remember(user_id, key)
+            found = wrapped.get(user_id)
+            self._remember(user_id, self._unwrap(user_id, found) if found else None)
 
     def for_writing(self, user_id: UUID) -> bytes:
         """The user's key, made on first use; refused once destroyed."""
@@ -176,12 +170,28 @@ class DataKeys:
             try:
                 return conn.execute(query, args).fetchone()
             except psycopg.OperationalError:
-                conn.close()
-                self._conn = None
+                self._drop_connection()
                 raise
+            finally:
+                if not self._keep_connection:
+                    self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed or self._pid != os.getpid():
             self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
             self._pid = os.getpid()
         return self._conn
+
+
+async def fetch_wrapped(conn: asyncpg.Connection, user_ids: list[UUID]) -> dict[UUID, bytes | None]:
+    """The wrapped keys of these users, on an asyncpg connection (the projector's own)."""
+    rows = await conn.fetch(
+        "SELECT user_id, wrapped_key FROM user_data_keys WHERE user_id = ANY($1::uuid[])",
+        user_ids,
+    )
+    return {row["user_id"]: row["wrapped_key"] for row in rows}

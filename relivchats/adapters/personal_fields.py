@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,11 @@ _OWNERS_IN_STATE = re.compile(rb'"sealed:v1:([0-9a-f-]{36}):')
 
 class DataKeysMissing(Exception):
     """A sealed field was met by a reader that was given no data keys."""
+
+
+def owners_sealed_in(states: Iterable[bytes]) -> set[UUID]:
+    """The owners whose keys these stored states' sealed fields need."""
+    return {UUID(m.decode()) for state in states for m in _OWNERS_IN_STATE.findall(state)}
 
 
 def is_sealed(value: object) -> bool:
@@ -97,14 +103,6 @@ class FieldSealer:
             raise ContentTampered("a sealed event field failed authentication") from None
         value = orjson.loads(plain)
         return tuple(value) if isinstance(erased, tuple) else value
-
-    def prefetch_keys(self, states: list[bytes]) -> None:
-        """Load the keys of every owner whose sealed fields these stored states hold."""
-        if self.keys is None:
-            return
-        owners = {UUID(m.decode()) for state in states for m in _OWNERS_IN_STATE.findall(state)}
-        if owners:
-            self.keys.prefetch(owners)
 
     def _keys(self) -> KeyRing:
         if self.keys is None:

@@ -23,8 +23,9 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 
 from relivchats.adapters.crypto import master_key_from
-from relivchats.adapters.data_keys import DataKeys
+from relivchats.adapters.data_keys import DataKeys, fetch_wrapped
 from relivchats.adapters.eventstore import StableTopicMapper, build_mapper
+from relivchats.adapters.personal_fields import owners_sealed_in
 from relivchats.domain.events import Event
 from relivchats.projections.base import LOG_START, Envelope, LogPosition
 from relivchats.settings import get_settings
@@ -58,7 +59,9 @@ def mapper_for(dsn: str) -> StableTopicMapper:
     `CONTENT_KEY`); one per database, so a process following two databases keeps them apart.
     """
     if dsn not in _mappers_with_keys:
-        keys = DataKeys(dsn, master_key_from(get_settings()))
+        # Keys come through `decode_all` on the reader's connection; a miss outside it (a key
+        # expiring mid-batch) opens a short-lived connection, so no connection is pinned here.
+        keys = DataKeys(dsn, master_key_from(get_settings()), keep_connection=False)
         _mappers_with_keys[dsn] = build_mapper(keys)
     return _mappers_with_keys[dsn]
 
@@ -80,9 +83,16 @@ def decode(row: asyncpg.Record, mapper: StableTopicMapper = _mapper) -> Envelope
     )
 
 
-def decode_all(rows: list[asyncpg.Record], mapper: StableTopicMapper = _mapper) -> list[Envelope]:
-    """`decode` for a batch, with the data keys its sealed fields need fetched in one query."""
-    mapper.sealer.prefetch_keys([bytes(row["state"]) for row in rows])
+async def decode_all(
+    conn: asyncpg.Connection, rows: list[asyncpg.Record], mapper: StableTopicMapper = _mapper
+) -> list[Envelope]:
+    """`decode` for a batch; the data keys its sealed fields need are read first, in one query
+    on this connection (the event loop never waits on another one)."""
+    keys = mapper.sealer.keys
+    if isinstance(keys, DataKeys):
+        wanted = keys.missing(owners_sealed_in(bytes(row["state"]) for row in rows))
+        if wanted:
+            keys.accept(wanted, await fetch_wrapped(conn, wanted))
     return [decode(row, mapper) for row in rows]
 
 

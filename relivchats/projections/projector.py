@@ -137,7 +137,7 @@ class ProjectionRunner:
         )
         full = len(rows) == self.batch_size
         upto = eventlog.row_position(rows[-1]) if full else head.settled
-        batch = eventlog.decode_all(rows, self.mapper)
+        batch = await eventlog.decode_all(conn, rows, self.mapper)
         try:
             await self._apply(conn, batch, upto)
         except eventlog.CheckpointMoved:

@@ -109,7 +109,7 @@ async def _replay(
 ) -> int:
     applied = 0
     while rows := await eventlog.read_rows(conn, after, upto, projection.topics, REBUILD_BATCH):
-        batch = eventlog.decode_all(rows, mapper)
+        batch = await eventlog.decode_all(conn, rows, mapper)
         async with conn.transaction():
             await projection.apply(conn, batch)
         after = batch[-1].log_position

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import psycopg
 
+from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity_admin import IdentityAdminUnavailable, identity_admin_from
 from relivchats.commands.erasure import erase_account
 from relivchats.domain.errors import DomainError
@@ -35,14 +36,14 @@ log = logging.getLogger(__name__)
 TELL_ATTEMPTS = 10
 
 
-def erase_due(database_url: str, batch: int) -> dict[str, int]:
+def erase_due(store: EventStore, database_url: str, batch: int) -> dict[str, int]:
     with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
         due = [row[0] for row in conn.execute(ERASURE_DUE_SQL, (batch,)).fetchall()]
     erased = failed = 0
     for user_id in due:
         try:
             result = erase_account(
-                worker_store(), database_url, user_id, datetime.now(tz=UTC), skip_grace=False
+                store, database_url, user_id, datetime.now(tz=UTC), skip_grace=False
             )
             erased += result.erased
             log.info("account erased", extra={**asdict(result), "user_id": str(user_id)})
@@ -55,7 +56,7 @@ def erase_due(database_url: str, batch: int) -> dict[str, int]:
 @celery_app.task(name=ERASE_TASK)  # type: ignore[untyped-decorator]
 def erase_due_accounts() -> dict[str, int]:
     settings = get_settings()
-    return erase_due(settings.database_url, settings.erasure_sweep_batch)
+    return erase_due(worker_store(), settings.database_url, settings.erasure_sweep_batch)
 
 
 def subject_to_forget(user_id: UUID) -> str | None:
