@@ -116,9 +116,10 @@ def _drill_problems(settings: Settings) -> list[str]:
 def _identity_admin_problems(settings: Settings) -> list[str]:
     """Telling the identity provider to forget a user needs its admin key; a key without an
     address would silently tell nobody."""
-    if settings.identity_admin_url and not settings.identity_admin_key:
+    key = settings.identity_admin_key.get_secret_value() if settings.identity_admin_key else ""
+    if settings.identity_admin_url and not key:
         return ["IDENTITY_ADMIN_URL is set without IDENTITY_ADMIN_KEY"]
-    if settings.identity_admin_key and not settings.identity_admin_url:
+    if key and not settings.identity_admin_url:
         return ["IDENTITY_ADMIN_KEY is set without IDENTITY_ADMIN_URL"]
     return []
 
