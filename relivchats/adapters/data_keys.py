@@ -11,8 +11,8 @@ Keys are cached unwrapped in process memory for `CACHE_TTL_S`, so decoding a pro
 costs no query per event; a destroyed key is forgotten at once by the process that destroyed
 it, and by every other process within the TTL (they only read an erased user's events during a
 rebuild or an audit, well after the grace period). A cache miss is one primary-key lookup on a
-sync connection shared by the process's threads (the projector calls it from its event loop:
-one sub-millisecond lookup per user the first time it meets them).
+connection borrowed from the event store's pool (no extra connection per process); the
+projector reads the keys a batch needs on its own asyncpg connection (`fetch_wrapped`).
 """
 
 from __future__ import annotations
@@ -20,19 +20,22 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
 import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg.rows import tuple_row
 
 from relivchats.adapters.crypto import KEY_BYTES, NONCE_BYTES, master_key_from, subkey
 from relivchats.settings import Settings
 
 _WRAPPING_PURPOSE = b"relivchats/data-key-wrapping/v1"
+ConnectionSource = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 CACHE_TTL_S = 60.0
 
 
@@ -83,6 +86,7 @@ class DataKeys:
     ):
         self._url = database_url
         self._keep_connection = keep_connection
+        self._borrowed: ConnectionSource | None = None
         self._wrap = AESGCM(subkey(master_key, _WRAPPING_PURPOSE))
         self._ttl = cache_ttl_s
         self._cache: dict[UUID, tuple[float, bytes | None]] = {}
@@ -164,7 +168,15 @@ class DataKeys:
         except InvalidTag:
             raise ValueError(f"the data key of user {user_id} does not unwrap") from None
 
+    def borrow_connections(self, source: ConnectionSource) -> None:
+        """Take a pooled connection for each lookup (the event store's own pool) instead of
+        keeping one more connection open per process."""
+        self._borrowed = source
+
     def _fetch(self, query: str, *args: object) -> tuple[object, ...] | None:
+        if self._borrowed is not None:
+            with self._borrowed() as conn, conn.transaction():
+                return conn.cursor(row_factory=tuple_row).execute(query, args).fetchone()
         with self._lock:
             conn = self._connection()
             try:

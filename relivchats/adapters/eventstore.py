@@ -152,6 +152,8 @@ class EventStore:
         )
         self.data_keys = DataKeys.from_settings(settings)
         self._app = RelivChatsApplication(env, self.data_keys)
+        datastore = self._app.recorder.datastore  # type: ignore[attr-defined]
+        self.data_keys.borrow_connections(datastore.get_connection)  # no extra connection
         self.command_max_attempts = settings.command_max_attempts
         self._signal = AppendSignal(settings.database_url, EVENTS_TABLE)
 
