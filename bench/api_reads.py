@@ -15,13 +15,13 @@ import uuid
 from bench.common import Row, WrkResult, serving, throwaway_database, wrk
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
-from relivchats.commands.credits import purchase_coins
 from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
 from relivchats.domain.credits import account_id_for
 from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.rebuild import rebuild
 from relivchats.settings import Settings
+from tests.ledger_commands import purchase_coins
 
 CONNECTIONS = 32
 SECONDS = 5

@@ -28,9 +28,9 @@ import psycopg
 from bench.common import Row, throwaway_database
 from bench.ledger import open_accounts
 from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.credits import capture_reservation, reserve_coins
 from relivchats.commands.unit_of_work import execute
 from relivchats.settings import Settings
+from tests.ledger_commands import capture_reservation, reserve_coins
 
 RATE = 200  # commands per second, all clients together
 SECONDS = 60

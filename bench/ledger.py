@@ -31,7 +31,6 @@ import asyncpg
 from bench.common import Row, throwaway_database
 from bench.row_lock_baseline import prepare_row_lock, row_lock_cycle
 from relivchats.adapters.eventstore import EVENTS_TABLE, EventStore
-from relivchats.commands.credits import capture_reservation, reserve_coins
 from relivchats.commands.unit_of_work import execute
 from relivchats.domain import credits_rules as rules
 from relivchats.domain.credits import CreditAccount, CreditEvent, evolve
@@ -43,6 +42,7 @@ from relivchats.projections.base import LOG_START
 from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.rebuild import REBUILD_BATCH, rebuild
 from relivchats.settings import Settings
+from tests.ledger_commands import capture_reservation, reserve_coins
 
 ACCOUNTS = 1_000
 CLIENTS = 16

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 
 from relivchats.adapters.eventstore import AsyncEventStore
-from relivchats.commands.credits import purchase_coins
 from relivchats.commands.unit_of_work import dispatch
 from tests.chat_uploads import small_export, uploaded
 from tests.helpers import auth
+from tests.ledger_commands import purchase_coins
 
 ROMANTIC_TYPES = [
     "communication_basics",

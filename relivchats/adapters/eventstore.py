@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -49,6 +50,7 @@ SESSION_OPTIONS = "POSTGRES_SESSION_OPTIONS"
 
 VersionConflict = IntegrityError
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class StableTopicMapper(Mapper[UUID]):
@@ -221,13 +223,10 @@ class AsyncEventStore:
         self.store = store
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="eventstore")
 
-    async def run(self, func: Callable[..., T], *args: Any) -> T:
+    async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`func(*args, **kwargs)` on the pool (commands go through `commands.dispatch`)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, func, *args)
-
-    async def command(self, func: Callable[..., T], *args: Any) -> T:
-        """Run a synchronous command `func(store, *args)` off the event loop."""
-        return await self.run(func, self.store, *args)
+        return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
 
     async def load(self, aggregate_id: UUID) -> list[Event]:
         return await self.run(self.store.load, aggregate_id)

@@ -15,6 +15,7 @@ from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import AsyncEventStore, EventStore
 from relivchats.adapters.identity import JwksCache, TokenVerifier
+from relivchats.adapters.ingest import IngestPool
 from relivchats.adapters.payments.providers import build_providers
 from relivchats.adapters.ratelimit import RateLimiter
 from relivchats.adapters.webhook_receipts import RecordedReceipts
@@ -32,7 +33,6 @@ from relivchats.api.routes import (
     payments,
     users,
 )
-from relivchats.commands.ingest import IngestPool
 from relivchats.production import refuse_unsafe_production
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings

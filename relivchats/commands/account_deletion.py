@@ -24,11 +24,10 @@ from relivchats.adapters.event_log import EventLog
 from relivchats.commands.chats import delete_chat
 from relivchats.commands.insights import load_slot
 from relivchats.commands.unit_of_work import UnitOfWork, execute
-from relivchats.domain import credits_rules, insight_rules, users
+from relivchats.domain import credits_rules, insight_rules, insights, users
 from relivchats.domain.chats import ChatNotFound
 from relivchats.domain.credits import ReservationReleased
 from relivchats.domain.events import Event
-from relivchats.domain.insights import evolve_job
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def _expired_jobs(uow: UnitOfWork, releases: list[Event]) -> list[Event]:
     events: list[Event] = []
     for released in releases:
         assert isinstance(released, ReservationReleased)
-        job = uow.load(released.job_id, evolve_job)
+        job = uow.load(released.job_id, insights.evolve)
         if job is not None:
             slot = load_slot(uow, job.chat_id, job.category)
             events += insight_rules.expire(job, slot, released)

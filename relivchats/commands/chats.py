@@ -27,7 +27,7 @@ class ChatChange:
 @dataclass(frozen=True)
 class RecordedUpload:
     chat: Chat
-    created: bool  # False: the Idempotency-Key named a chat already uploaded with this file
+    changed: bool  # False: the Idempotency-Key named a chat already uploaded with this file
     position: int
 
 
@@ -83,10 +83,6 @@ def delete_chat(uow: UnitOfWork, chat_id: UUID, owner_id: UUID) -> ChatChange:
 
 def mark_purged(uow: UnitOfWork, chat_id: UUID) -> ChatChange:
     return _change(uow, chat_id, chats.purge)
-
-
-def record_indexed(uow: UnitOfWork, chat_id: UUID, chunks: int) -> ChatChange:
-    return _change(uow, chat_id, lambda state: chats.record_indexed(state, chunks))
 
 
 def _change(uow: UnitOfWork, chat_id: UUID, decide: Decision) -> ChatChange:

@@ -13,22 +13,41 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from relivchats.commands.credits import LedgerChange
 from relivchats.commands.insights import load_slot
-from relivchats.commands.unit_of_work import UnitOfWork
-from relivchats.domain import chats, credits_rules, insight_rules
-from relivchats.domain.credits import ReservationReleased
+from relivchats.commands.unit_of_work import Saved, UnitOfWork
+from relivchats.domain import chats, credits_rules, insight_rules, insights
+from relivchats.domain.credits import CreditAccount, CreditEvent, ReservationReleased
 from relivchats.domain.events import Event
 from relivchats.domain.insight_rules import Failure, Success
-from relivchats.domain.insights import InsightJob, JobNotFound, JobSettled, evolve_job
+from relivchats.domain.insights import InsightJob, JobNotFound, JobSettled
 
 OutcomesFor = Callable[[InsightJob], list[Success | Failure]]
 
 
 @dataclass(frozen=True)
+class LedgerChange:
+    """The account after a command and what its save did (appended nothing for a repeat)."""
+
+    account: CreditAccount
+    saved: Saved
+
+    @property
+    def recorded(self) -> tuple[CreditEvent, ...]:
+        return tuple(event for event in self.saved.events if isinstance(event, CreditEvent))
+
+    @property
+    def position(self) -> int:
+        return self.saved.position
+
+    @property
+    def changed(self) -> bool:
+        return self.saved.changed
+
+
+@dataclass(frozen=True)
 class RecordedOutcomes:
     job: InsightJob
-    recorded: bool  # False: every outcome was already known (a repeated task)
+    changed: bool  # False: every outcome was already known (a repeated task)
     settled: bool  # this save settled the job
     position: int
 
@@ -93,14 +112,14 @@ def _expired_jobs(uow: UnitOfWork, releases: Sequence[Event]) -> list[Event]:
     events: list[Event] = []
     for released in releases:
         assert isinstance(released, ReservationReleased)
-        job = uow.load(released.job_id, evolve_job)
+        job = uow.load(released.job_id, insights.evolve)
         if job is not None:
             events += insight_rules.expire(job, load_slot(uow, job.chat_id, job.category), released)
     return events
 
 
 def _job_or_not_found(uow: UnitOfWork, job_id: UUID) -> InsightJob:
-    job = uow.load(job_id, evolve_job)
+    job = uow.load(job_id, insights.evolve)
     if job is None:
         raise JobNotFound()
     return job

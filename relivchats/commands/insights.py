@@ -16,24 +16,18 @@ from datetime import timedelta
 from uuid import UUID
 
 from relivchats.commands.unit_of_work import UnitOfWork
-from relivchats.domain import catalogue, chats
+from relivchats.domain import catalogue, chats, insights, unlock_slots
 from relivchats.domain.events import now
 from relivchats.domain.insight_rules import JobRequest, open_job, replayed_request, retryable
-from relivchats.domain.insights import (
-    InsightJob,
-    JobNotFound,
-    evolve_job,
-    job_id_for,
-    retry_job_id_for,
-)
-from relivchats.domain.unlock_slots import UnlockSlot, empty_slot, evolve_slot, slot_id_for
+from relivchats.domain.insights import InsightJob, JobNotFound, job_id_for, retry_job_id_for
+from relivchats.domain.unlock_slots import UnlockSlot, slot_id_for
 
 
 @dataclass(frozen=True)
 class OpenedJob:
     job: InsightJob
     available: int  # the user's coins left after the reservation
-    created: bool  # False: the request repeated one already carried out
+    changed: bool  # False: the request repeated one already carried out
     position: int
 
 
@@ -50,7 +44,7 @@ def unlock(
         request = JobRequest(uuid.uuid4(), user_id, category, now() + reservation_expiry)
         return _open(uow, request, chat_id)
     job_id = job_id_for(user_id, idempotency_key)
-    earlier = replayed_request(uow.load(job_id, evolve_job), user_id, chat_id, category.slug)
+    earlier = replayed_request(uow.load(job_id, insights.evolve), user_id, chat_id, category.slug)
     if earlier is not None:
         return _answered_again(uow, earlier)
     return _open(uow, JobRequest(job_id, user_id, category, now() + reservation_expiry), chat_id)
@@ -63,20 +57,20 @@ def retry(uow: UnitOfWork, user_id: UUID, job_id: UUID, reservation_expiry: time
     retry job; if that one fails too, retry it in turn.
     """
     retry_id = retry_job_id_for(job_id)
-    earlier = uow.load(retry_id, evolve_job)
+    earlier = uow.load(retry_id, insights.evolve)
     if earlier is not None:
         if earlier.user_id != user_id:
             raise JobNotFound()
         return _answered_again(uow, earlier)
-    retried = retryable(uow.load(job_id, evolve_job), user_id)
+    retried = retryable(uow.load(job_id, insights.evolve), user_id)
     category = catalogue.category(retried.category)
     request = JobRequest(retry_id, user_id, category, now() + reservation_expiry, retried)
     return _open(uow, request, retried.chat_id)
 
 
 def load_slot(uow: UnitOfWork, chat_id: UUID, category: str) -> UnlockSlot:
-    slot = uow.load(slot_id_for(chat_id, category), evolve_slot)
-    return slot or empty_slot(chat_id, category)
+    slot = uow.load(slot_id_for(chat_id, category), unlock_slots.evolve)
+    return slot or unlock_slots.empty_slot(chat_id, category)
 
 
 def _open(uow: UnitOfWork, request: JobRequest, chat_id: UUID) -> OpenedJob:
@@ -84,13 +78,13 @@ def _open(uow: UnitOfWork, request: JobRequest, chat_id: UUID) -> OpenedJob:
     slot = load_slot(uow, chat_id, request.category.slug)
     uow.record(*open_job(request, chat, slot, uow.account(request.user_id)))
     saved = uow.save()
-    job, account = uow.load(request.job_id, evolve_job), uow.account(request.user_id)
+    job, account = uow.load(request.job_id, insights.evolve), uow.account(request.user_id)
     assert job is not None
     assert account is not None
-    return OpenedJob(job, account.available, created=True, position=saved.position)
+    return OpenedJob(job, account.available, changed=True, position=saved.position)
 
 
 def _answered_again(uow: UnitOfWork, job: InsightJob) -> OpenedJob:
     account = uow.account(job.user_id)
     available = account.available if account is not None else 0
-    return OpenedJob(job, available, created=False, position=uow.save().position)
+    return OpenedJob(job, available, changed=False, position=uow.save().position)

@@ -33,7 +33,7 @@ PAYABLE = (OrderStatus.CREATED, OrderStatus.FAILED)
 @dataclass(frozen=True)
 class PlacedOrder:
     order: PaymentOrder
-    created: bool
+    changed: bool  # False: the key's order again
     client_secret: str | None  # Stripe, while the order can still be paid
     key_id: str | None  # Razorpay
     position: int
@@ -100,7 +100,7 @@ def handle_webhook(uow: UnitOfWork, provider: str, signal: PaymentSignal) -> Web
     uow.expect_collisions(WEBHOOK_MIN_ATTEMPTS)
     receipt_id = webhooks.receipt_id_for(provider, signal.event_id)
     received = webhooks.receive_webhook(
-        uow.load(receipt_id, webhooks.evolve_receipt),
+        uow.load(receipt_id, webhooks.evolve),
         provider=provider,
         provider_event_id=signal.event_id,
         event_type=signal.event_type,
@@ -126,7 +126,7 @@ def _linked_order(
     if provider_order_id is None:
         return None
     link_id = provider_links.link_id_for(provider, provider_order_id)
-    order_id = uow.load(link_id, provider_links.evolve_link)
+    order_id = uow.load(link_id, provider_links.evolve)
     return None if order_id is None else uow.load(order_id, payments.evolve)
 
 

@@ -22,7 +22,7 @@ from relivchats.domain.users import FIRST_GENERATION
 class Registration:
     user: users.User
     account: CreditAccount
-    created: bool
+    changed: bool  # False: registered before
     welcome_bonus: int  # coins granted by this call: the bonus the first time, then 0
     position: int
 

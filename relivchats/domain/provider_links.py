@@ -36,7 +36,7 @@ def link(provider: str, provider_order_id: str, order_id: UUID) -> list[Event]:
     ]
 
 
-def evolve_link(state: UUID | None, event: Event) -> UUID:
+def evolve(state: UUID | None, event: Event) -> UUID:
     """A link's state is our order id (none when the provider order is not ours)."""
     assert isinstance(event, ProviderOrderLinked), f"unexpected {type(event).__name__}"
     return event.order_id

@@ -1,11 +1,31 @@
-"""Reading the users read model (projections/users.py): every query on its table lives here."""
+"""Reading the users read model (projections/users.py): every query on its table lives here.
+
+The newest account of a token's subject (authentication, on every request), a user with their
+balance (`GET /api/users/me`), a profile (the export), and the accounts whose erasure is due.
+"""
 
 from __future__ import annotations
 
 from uuid import UUID
 
+import asyncpg
+
+from relivchats.adapters.database import ReadPool
+from relivchats.domain.credits import account_id_for
 from relivchats.domain.users import LatestAccount
 from relivchats.projections.chat_queries import Queryable
+
+USER_WITH_BALANCE = (
+    "SELECT u.registered_at, b.balance, b.held, b.available FROM users u"
+    " LEFT JOIN credit_balances b ON b.account_id = $2"
+    " WHERE u.user_id = $1 AND u.deletion_requested_at IS NULL"
+)
+
+
+async def user_with_balance(db: ReadPool, user_id: UUID) -> asyncpg.Record | None:
+    """A registered, not deleted user with their coins; None for anyone else."""
+    return await db.fetchrow(USER_WITH_BALANCE, user_id, account_id_for(user_id))
+
 
 # One index scan (users_by_subject): the newest account of the subject, and its newest deletion.
 _LATEST = """

@@ -35,11 +35,11 @@ from relivchats.adapters.llm import (
 from relivchats.adapters.llm.faults import FaultyLlm
 from relivchats.commands.insight_outcomes import record_outcomes
 from relivchats.commands.unit_of_work import execute
-from relivchats.domain import chats
+from relivchats.domain import chats, insights
 from relivchats.domain.catalogue import insight_type, validate_insight
 from relivchats.domain.chats import Chat
 from relivchats.domain.insight_rules import Failure, Success
-from relivchats.domain.insights import ExcerptRanges, InsightJob, replay_job
+from relivchats.domain.insights import ExcerptRanges, InsightJob
 from relivchats.projections.dispatcher import GENERATE_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store
@@ -100,7 +100,7 @@ class Written:
 )
 def generate_insight(self: Any, job_id: str, kind: str) -> str:
     settings, store = get_settings(), worker_store()
-    job = replay_job(store.load(UUID(job_id)))
+    job = insights.replay(store.load(UUID(job_id)))
     if job is None or job.excerpts is None or kind in job.outcomes:
         return "already recorded"
     chat = chats.replay(store.load(job.chat_id))
@@ -167,7 +167,7 @@ def _record_success(
         store_insight(conn, cipher, content_id, job.chat_id, job.id, kind, w.insight)
         success = _success(task, kind, content_id, w)
         outcome = execute(worker_store(), record_outcomes, job.id, [success])
-        if not outcome.recorded:  # another delivery of this task recorded its insight first
+        if not outcome.changed:  # another delivery of this task recorded its insight first
             erase_insight(conn, content_id)
             return "already recorded"
     log.info(

@@ -38,11 +38,11 @@ from relivchats.adapters.llm.gemini import GeminiConnection
 from relivchats.adapters.vectorstore import ChunkVector, VectorStore
 from relivchats.commands.insight_outcomes import fail_pending, start_generation
 from relivchats.commands.unit_of_work import execute
-from relivchats.domain import chats
+from relivchats.domain import chats, insights
 from relivchats.domain.catalogue import insight_type
 from relivchats.domain.chats import Chat
 from relivchats.domain.chunking import Chunk, chunk_messages
-from relivchats.domain.insights import InsightJob, replay_job
+from relivchats.domain.insights import InsightJob
 from relivchats.domain.uploads import MessageKind
 from relivchats.projections.dispatcher import FORGET_CHAT_TASK, PREPARE_JOB_TASK
 from relivchats.settings import Settings, get_settings
@@ -154,7 +154,7 @@ def prepare_job(self: Any, job_id: str, failures: int = 0) -> str:
 
 
 def _prepare(store: EventStore, settings: Settings, job_id: UUID, failures: int) -> str:
-    job = replay_job(store.load(job_id))
+    job = insights.replay(store.load(job_id))
     if job is None or job.generation_requested or job.settlement is not None:
         return "already prepared"
     chat = chats.replay(store.load(job.chat_id))

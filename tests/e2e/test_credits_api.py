@@ -12,12 +12,12 @@ import asyncpg
 import pytest
 
 from relivchats.api.errors import status_for
-from relivchats.commands.credits import purchase_coins, reserve_coins
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain.credits import CoinsReserved, account_id_for
 from relivchats.domain.errors import DomainError
 from relivchats.domain.packages import active_packages
 from tests.helpers import AUDITOR_CLAIMS, auth
+from tests.ledger_commands import purchase_coins, reserve_coins
 
 
 async def registered(client: Any, token: str) -> tuple[uuid.UUID, dict[str, str], int]:

@@ -15,13 +15,13 @@ import asyncpg
 import pytest
 
 from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.credits import purchase_coins
 from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
 from relivchats.domain.credits import account_id_for
 from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.rebuild import rebuild
 from relivchats.settings import Settings
+from tests.ledger_commands import purchase_coins
 
 
 def relivchats(database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:

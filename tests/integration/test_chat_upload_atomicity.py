@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 
 from relivchats.adapters.eventstore import AsyncEventStore, EventStore
+from relivchats.adapters.ingest import IngestInterrupted, IngestPool
 from relivchats.commands.chat_upload import upload_chat
-from relivchats.commands.ingest import IngestInterrupted, IngestPool
 from relivchats.domain.chats import ChatUploaded, chat_id_for
 from relivchats.domain.events import Event
 from relivchats.domain.uploads import ChatTooLargeToProcess
@@ -81,7 +81,7 @@ async def test_racing_uploads_under_one_key_make_one_chat_and_keep_one_content(a
     )
 
     assert both[0].chat.id == both[1].chat.id
-    assert sorted(upload.created for upload in both) == [False, True]
+    assert sorted(upload.changed for upload in both) == [False, True]
     assert await contents_of(settings.database_url, both[0].chat.id) == 1
 
 

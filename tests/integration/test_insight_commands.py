@@ -10,7 +10,6 @@ import pytest
 
 from relivchats.adapters.eventstore import EventStore
 from relivchats.commands.chats import record_upload
-from relivchats.commands.credits import open_account, purchase_coins
 from relivchats.commands.insight_outcomes import (
     expire_due,
     fail_pending,
@@ -19,24 +18,19 @@ from relivchats.commands.insight_outcomes import (
 )
 from relivchats.commands.insights import OpenedJob, unlock
 from relivchats.commands.unit_of_work import execute
-from relivchats.domain import chats
+from relivchats.domain import chats, insights, unlock_slots
 from relivchats.domain.chats import UploadSummary
 from relivchats.domain.credits import ReservationCaptured, ReservationReleased, account_id_for
 from relivchats.domain.insight_rules import Failure, Success
-from relivchats.domain.insights import (
-    InsightFailed,
-    InsightSucceeded,
-    JobNotFound,
-    JobSettled,
-    replay_job,
-)
-from relivchats.domain.unlock_slots import UnlockSlot, replay_slot, slot_id_for
+from relivchats.domain.insights import InsightFailed, InsightSucceeded, JobNotFound, JobSettled
+from relivchats.domain.unlock_slots import UnlockSlot, slot_id_for
+from tests.ledger_commands import open_account, purchase_coins
 
 LATER = timedelta(minutes=20)
 
 
 def slot_of(store: EventStore, chat_id: uuid.UUID, category: str) -> UnlockSlot:
-    return replay_slot(chat_id, category, store.load(slot_id_for(chat_id, category)))
+    return unlock_slots.replay(chat_id, category, store.load(slot_id_for(chat_id, category)))
 
 
 def opened_job(store: EventStore, expiry: timedelta = LATER) -> OpenedJob:
@@ -71,7 +65,7 @@ async def test_two_deliveries_of_one_insight_racing_record_one_outcome(store):
         )
     )
 
-    assert sorted(result.recorded for result in results) == [False, True]
+    assert sorted(result.changed for result in results) == [False, True]
     events = store.load(job.id)
     assert sum(isinstance(e, InsightSucceeded) for e in events) == 1
 
@@ -122,7 +116,7 @@ def test_generation_is_requested_once_and_the_chat_is_indexed_in_the_same_save(s
     chat = chats.replay(store.load(job.chat_id))
     assert chat is not None
     assert chat.indexed_chunks == 3
-    prepared = replay_job(store.load(job.id))
+    prepared = insights.replay(store.load(job.id))
     assert prepared is not None
     assert prepared.excerpts == dict.fromkeys(job.insight_types, ((0, 5),))
 
@@ -133,13 +127,13 @@ def test_expiry_releases_the_reservation_and_marks_the_job_in_one_save(store):
     change = execute(store, expire_due, job.user_id, datetime.now(UTC))
 
     assert [type(e) for e in change.recorded] == [ReservationReleased]
-    expired = replay_job(store.load(job.id))
+    expired = insights.replay(store.load(job.id))
     assert expired is not None
     assert expired.expired
     assert slot_of(store, job.chat_id, "friendship").open_job is None
     assert execute(store, expire_due, job.user_id, datetime.now(UTC)).recorded == ()
     late = execute(store, record_outcomes, job.id, [success(kind) for kind in job.insight_types])
-    assert late.recorded
+    assert late.changed
     assert not late.settled
     assert [type(e) for e in settlements(store, job.user_id)] == [ReservationReleased]
     assert slot_of(store, job.chat_id, "friendship").delivered == set(job.insight_types)

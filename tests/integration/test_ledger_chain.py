@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import asyncpg
 import orjson
@@ -19,22 +20,22 @@ from hypothesis import strategies as st
 from relivchats.adapters.eventstore import EventStore
 from relivchats.audit import verify_account
 from relivchats.commands.account_deletion import delete_account
-from relivchats.commands.credits import (
-    capture_reservation,
-    purchase_coins,
-    release_reservation,
-    reserve_coins,
-    reverse_purchase,
-)
 from relivchats.commands.erasure import erase_account
 from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
-from relivchats.domain import credits, ledger_chain
+from relivchats.domain import credits, credits_rules, ledger_chain
 from relivchats.domain.credits import account_id_for
 from relivchats.domain.errors import DomainError
 from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.rebuild import rebuild
 from relivchats.settings import Settings
+from tests.ledger_commands import (
+    capture_reservation,
+    change_account,
+    purchase_coins,
+    release_reservation,
+    reserve_coins,
+)
 
 GRACE = timedelta(days=30)
 
@@ -152,7 +153,10 @@ def apply_steps(store: EventStore, user_id: uuid.UUID, steps: list[Step]) -> Non
             elif kind == "release" and held:
                 execute(store, release_reservation, user_id, held.pop(), "failed")
             elif kind == "refund" and orders:
-                execute(store, reverse_purchase, user_id, orders.pop(), 1, "refund")
+                refund = partial(
+                    credits_rules.reverse, order_id=orders.pop(), coins=1, reason="refund"
+                )
+                execute(store, change_account, user_id, refund)
         except DomainError:
             pass  # refused (not enough coins, ...): the ledger is what it is
 

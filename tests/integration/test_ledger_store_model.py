@@ -27,7 +27,6 @@ from hypothesis.stateful import invariant, precondition, rule, run_state_machine
 
 from relivchats.adapters.eventstore import EventStore
 from relivchats.audit import verify_account
-from relivchats.commands.credits import change_account
 from relivchats.commands.unit_of_work import execute
 from relivchats.domain.credits import AccountOpened, CreditEvent
 from relivchats.projections import eventlog
@@ -35,6 +34,7 @@ from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.projector import ProjectionRunner, connect
 from relivchats.projections.rebuild import differences, rebuild
 from relivchats.settings import Settings
+from tests.ledger_commands import change_account
 from tests.unit.test_credit_account_model import CreditLedgerMachine
 
 T = TypeVar("T")
@@ -87,7 +87,7 @@ class StoreLedgerMachine(CreditLedgerMachine):
     def redeliver_through_the_store(self, pick: int) -> None:
         command = self.delivered[pick % len(self.delivered)]
         change = execute(self.harness.store, change_account, self.opened.user_id, command)
-        assert change.duplicate
+        assert not change.changed
         assert change.account == self.account
 
     @rule(switch=st.booleans())

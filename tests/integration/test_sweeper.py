@@ -14,7 +14,6 @@ import asyncpg
 import pytest
 
 from relivchats.adapters.eventstore import EventStore, VersionConflict
-from relivchats.commands.credits import open_account, reserve_coins
 from relivchats.commands.unit_of_work import execute
 from relivchats.domain.credits import ReservationReleased, account_id_for
 from relivchats.domain.events import Event
@@ -24,6 +23,7 @@ from relivchats.settings import Settings
 from relivchats.workers.app import SWEEP_TASK, create_celery
 from relivchats.workers.sweeper import sweep
 from tests.helpers import eventually
+from tests.ledger_commands import open_account, reserve_coins
 from tests.services import REDIS_URL
 from tests.worker_platform import start_maintenance_worker
 

@@ -11,12 +11,12 @@ import pytest
 
 from relivchats.adapters.memory_eventstore import InMemoryEventStore
 from relivchats.commands.account_deletion import delete_account
-from relivchats.commands.credits import purchase_coins, reserve_coins
 from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
 from relivchats.domain import credits, users
 from relivchats.domain.errors import Conflict, UserDeleted
 from relivchats.domain.users import LatestAccount, UserDeletionRequested
+from tests.ledger_commands import purchase_coins, reserve_coins
 
 NOW = datetime.now(UTC)
 GRACE = timedelta(days=30)
@@ -53,8 +53,8 @@ def test_the_subject_registers_again_as_a_new_empty_account_without_a_second_bon
     repeated = execute(store, register_user, "returner")
 
     assert second.user.id == users.user_id_for("returner", 2) != first.user.id
-    assert (second.created, second.welcome_bonus, second.account.balance) == (True, 0, 0)
-    assert (repeated.created, repeated.user.id) == (False, second.user.id)
+    assert (second.changed, second.welcome_bonus, second.account.balance) == (True, 0, 0)
+    assert (repeated.changed, repeated.user.id) == (False, second.user.id)
 
 
 def test_erasure_waits_for_the_grace_period_unless_told_to_skip_it(store):

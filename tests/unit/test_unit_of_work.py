@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from relivchats.adapters.memory_eventstore import InMemoryEventStore
-from relivchats.commands.credits import open_account, purchase_coins, reserve_coins
 from relivchats.commands.unit_of_work import UnitOfWork, execute
 from relivchats.commands.users import register_user
 from relivchats.domain import credits, users
 from relivchats.domain.errors import Busy, InsufficientFunds
 from relivchats.domain.events import Event, next_event_fields
 from relivchats.domain.users import UserRegistered
+from tests.ledger_commands import open_account, purchase_coins, reserve_coins
 from tests.unit.process_views import Process
 
 LATER = datetime.now(UTC) + timedelta(minutes=20)
@@ -33,7 +33,7 @@ def test_events_of_every_aggregate_touched_are_saved_in_one_append(store):
     registration = execute(store, register_user, "asha")
 
     assert store.appends == 1
-    assert registration.created
+    assert registration.changed
     assert registration.welcome_bonus == registration.account.available == 50
     assert store.load(credits.account_id_for(registration.user.id))[-1].originator_version == 1
 
@@ -43,7 +43,7 @@ def test_a_true_duplicate_appends_nothing_and_answers_the_first_outcome(store):
     again = execute(store, register_user, "asha")
 
     assert store.appends == 1
-    assert (again.created, again.welcome_bonus) == (False, 0)
+    assert (again.changed, again.welcome_bonus) == (False, 0)
     assert again.user == first.user
     assert again.position == store.head() == first.position
 
@@ -144,7 +144,7 @@ def test_a_stale_cache_never_refuses_what_the_account_allows(store):
 
     held = execute(elsewhere, reserve_coins, user_id, uuid.uuid4(), 400, uuid.uuid4(), LATER)
 
-    assert (held.duplicate, held.available) == (False, 50)
+    assert (held.changed, held.available) == (True, 50)
 
 
 def test_a_refusal_on_a_current_cache_is_not_decided_twice(store):

@@ -7,12 +7,9 @@ can be read. The export is everything held about the caller (relivchats/account_
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
-from uuid import UUID
+from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
 
 from relivchats.account_export import as_json, export_account
 from relivchats.api.contract import error_responses
@@ -27,33 +24,13 @@ from relivchats.api.dependencies import (
     wait_until_projected,
 )
 from relivchats.api.errors import ApiError
+from relivchats.api.schemas.users import AccountDeleted, AccountExport
 from relivchats.commands.account_deletion import delete_account
 from relivchats.projections import chat_queries
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 DELETION_READ_MODELS = ["users", "chats", "ledger"]
-
-
-class AccountDeleted(BaseModel):
-    user_id: UUID
-    deleted: bool = Field(description="true: this call deleted it; false: it already was")
-    deleted_at: datetime
-    erasure_due_at: datetime = Field(description="personal data is erased from this time on")
-    chats_deleted: int
-    reservations_released: int
-    position: int
-
-
-class AccountExport(BaseModel):
-    """Everything held about the caller; the sections' rows are as the read models hold them."""
-
-    format: str
-    profile: dict[str, Any]
-    chats: list[dict[str, Any]]
-    conversations: list[dict[str, Any]]
-    ledger: list[dict[str, Any]]
-    payment_orders: list[dict[str, Any]]
 
 
 @router.delete(
@@ -71,7 +48,10 @@ async def delete_my_account(
 ) -> AccountDeleted:
     chat_ids = await chat_queries.chat_ids_of(db, user.user_id)
     grace = timedelta(days=settings.account_erasure_grace_days)
-    deletion = await store.command(delete_account, user.user_id, user.subject, chat_ids, grace)
+    # Several commands in turn (commands/account_deletion.py), on the store's thread pool.
+    deletion = await store.run(
+        delete_account, store.store, user.user_id, user.subject, chat_ids, grace
+    )
     await wait_until_projected(request, response, DELETION_READ_MODELS, deletion.position)
     return AccountDeleted(
         user_id=deletion.user_id,

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Path
 from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import ReadDb, wait_for_min_position
 from relivchats.api.errors import ApiError
-from relivchats.api.queries.catalogue import categories_with_insights
 from relivchats.api.schemas.insights import CategoryView, InsightType, categories_of
+from relivchats.projections.catalogue_queries import categories_with_insights
 
 router = APIRouter(prefix="/api/categories", tags=["catalogue"])
 READ = [Depends(wait_for_min_position)]

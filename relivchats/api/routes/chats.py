@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from relivchats.adapters.chat_content import message_page, statistics_json
+from relivchats.adapters.ingest import IngestPool
 from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     Cipher,
@@ -55,7 +56,6 @@ from relivchats.api.schemas.chats import (
 from relivchats.api.uploads import UPLOAD_REQUEST_BODY, read_uploaded_file
 from relivchats.commands import chats as commands
 from relivchats.commands.chat_upload import upload_chat
-from relivchats.commands.ingest import IngestPool
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain.uploads import UnknownChatLayout
 from relivchats.projections import chat_queries
@@ -145,9 +145,9 @@ async def upload(
     except UnknownChatLayout as refusal:
         count_unreadable_export(refusal.details["signature"])  # so support sees what to add
         raise
-    response.status_code = 201 if uploaded.created else 200
+    response.status_code = 201 if uploaded.changed else 200
     return ChatWritten(
-        chat=summary_of_chat(uploaded.chat), created=uploaded.created, position=uploaded.position
+        chat=summary_of_chat(uploaded.chat), created=uploaded.changed, position=uploaded.position
     )
 
 

@@ -98,7 +98,7 @@ async def unlock(
         idempotency_key,
         timedelta(seconds=settings.reservation_expiry_s),
     )
-    response.status_code = 201 if opened.created else 200
+    response.status_code = 201 if opened.changed else 200
     return job_opened(opened, settings)
 
 
@@ -124,7 +124,7 @@ async def retry(
         job_id,
         timedelta(seconds=settings.reservation_expiry_s),
     )
-    response.status_code = 201 if opened.created else 200
+    response.status_code = 201 if opened.changed else 200
     return job_opened(opened, settings)
 
 
