@@ -68,7 +68,14 @@ class Platform:
 
 @pytest.fixture
 async def platform(tmp_path: Path, private_database_url: str) -> AsyncIterator[Platform]:
-    settings = platform_settings(private_database_url, tmp_path, insight_attempts=1)
+    settings = platform_settings(
+        private_database_url,
+        tmp_path,
+        insight_attempts=1,
+        eventstore_pool_size=2,  # a small footprint on the shared PostgreSQL
+        api_db_pool_min=1,
+        api_db_pool_max=3,
+    )
     workers = Workers(settings, tmp_path)
     workers.start_all()
     try:
