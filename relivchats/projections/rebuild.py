@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 from tqdm import tqdm
 
+from relivchats.adapters.eventstore import StableTopicMapper
 from relivchats.projections import eventlog
 from relivchats.projections.base import LOG_START, LogPosition, Projection
 from relivchats.projections.projector import connect
@@ -51,10 +52,11 @@ async def rebuild(
         head = await eventlog.head_position(conn)
         total = await _count_events(conn, projection, head)
         with tqdm(total=total, disable=not progress, unit="ev", desc=projection.name) as bar:
-            applied = await _replay(conn, projection, LOG_START, head, bar)
+            mapper = eventlog.mapper_for(dsn)
+            applied = await _replay(conn, mapper, projection, LOG_START, head, bar)
             if switch:
                 async with conn.transaction():
-                    head, caught_up = await _switch(conn, projection, head, bar)
+                    head, caught_up = await _switch(conn, mapper, projection, head, bar)
                     applied += caught_up
         return RebuildResult(projection.name, applied, head, time.perf_counter() - started)
     finally:
@@ -99,6 +101,7 @@ async def _count_events(conn: asyncpg.Connection, projection: Projection, head: 
 
 async def _replay(
     conn: asyncpg.Connection,
+    mapper: StableTopicMapper,
     projection: Projection,
     after: LogPosition,
     upto: LogPosition,
@@ -106,7 +109,7 @@ async def _replay(
 ) -> int:
     applied = 0
     while rows := await eventlog.read_rows(conn, after, upto, projection.topics, REBUILD_BATCH):
-        batch = [eventlog.decode(row) for row in rows]
+        batch = await eventlog.decode_all(conn, rows, mapper)
         async with conn.transaction():
             await projection.apply(conn, batch)
         after = batch[-1].log_position
@@ -116,7 +119,11 @@ async def _replay(
 
 
 async def _switch(
-    conn: asyncpg.Connection, projection: Projection, replayed_upto: LogPosition, bar: tqdm[None]
+    conn: asyncpg.Connection,
+    mapper: StableTopicMapper,
+    projection: Projection,
+    replayed_upto: LogPosition,
+    bar: tqdm[None],
 ) -> tuple[LogPosition, int]:
     await eventlog.ensure_checkpoint(conn, projection.name)
     await conn.execute(
@@ -125,7 +132,7 @@ async def _switch(
     # This transaction now has an id, which bounds its own horizon: whatever commits later lies
     # after `head` in the log's order and is left to the live projector.
     head = await eventlog.head_position(conn)
-    caught_up = await _replay(conn, projection, replayed_upto, head, bar)
+    caught_up = await _replay(conn, mapper, projection, replayed_upto, head, bar)
     shadow = shadow_schema(projection)
     for table in projection.tables:
         await conn.execute(
