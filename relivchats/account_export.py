@@ -17,11 +17,17 @@ import asyncpg
 import orjson
 
 from relivchats.adapters.chat_content import message_page, statistics_json
+from relivchats.adapters.conversation_content import TurnText, turn_texts
 from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.insight_content import open_insight
 from relivchats.audit import replayed_ledger
 from relivchats.domain.credits import account_id_for
-from relivchats.projections import chat_queries, insight_queries, user_queries
+from relivchats.projections import (
+    chat_queries,
+    conversation_queries,
+    insight_queries,
+    user_queries,
+)
 
 MESSAGES_PER_READ = 5000
 CHATS_PER_READ = 100
@@ -39,7 +45,7 @@ async def export_account(
         "format": FORMAT,
         "profile": profile,
         "chats": [await _chat(conn, cipher, row) for row in await _all_chats(conn, user_id)],
-        "conversations": await conversations_of(conn, user_id),
+        "conversations": await conversations_of(conn, cipher, user_id),
         "ledger": await replayed_ledger(conn, account_id_for(user_id)),
         "payment_orders": [dict(row) for row in await _orders(conn, user_id)],
     }
@@ -123,11 +129,23 @@ async def _orders(conn: asyncpg.Connection, user_id: UUID) -> list[asyncpg.Recor
     return rows
 
 
-async def conversations_of(conn: asyncpg.Connection, user_id: UUID) -> list[dict[str, Any]]:
-    """The user's RAG conversations (questions and answers).
+async def conversations_of(
+    conn: asyncpg.Connection, cipher: ContentCipher, user_id: UUID
+) -> list[dict[str, Any]]:
+    """The user's questions about their chats, each with its answer opened, oldest first."""
+    turns = await conversation_queries.turns_of_user(conn, user_id)
+    texts: dict[UUID, TurnText] = {}
+    for conversation_id in {turn["conversation_id"] for turn in turns}:
+        contents = [t["content_id"] for t in turns if t["conversation_id"] == conversation_id]
+        texts |= await turn_texts(conn, cipher, conversation_id, contents)
+    return [_turn(dict(turn), texts.get(turn["content_id"])) for turn in turns]
 
-    Conversations are built on another branch (engineer `rag`, issue 10); at the merge this
-    reads them. On this branch none can exist, so the section is present and empty.
-    """
-    del conn, user_id
-    return []
+
+def _turn(turn: dict[str, Any], text: TurnText | None) -> dict[str, Any]:
+    sources = turn.pop("sources")
+    return {
+        **{k: v for k, v in turn.items() if k not in ("content_id", "conversation_id")},
+        "sources": orjson.loads(sources) if isinstance(sources, str) else sources,
+        "question": text.question if text else None,
+        "answer": text.answer if text else None,
+    }

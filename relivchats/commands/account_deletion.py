@@ -9,7 +9,8 @@ commands, each its own unit of work, in this order:
    (domain/insight_rules.py);
 3. each of the user's chats is deleted as a chat delete does (its reads stop; its content,
    vectors and insights are purged by the workers);
-4. the user's RAG conversations are forgotten (`forget_conversations`);
+4. the user's RAG conversations are forgotten: `ConversationForgotten` on each (a user asks only
+   about their own chats, so those are the chats' conversations; their text goes with the chats);
 5. the identity provider is told, by a retried task the dispatcher sends on the event.
 Every step is idempotent, so a repeated request finishes what an interrupted one began.
 """
@@ -22,6 +23,7 @@ from uuid import UUID
 
 from relivchats.adapters.event_log import EventLog
 from relivchats.commands.chats import delete_chat
+from relivchats.commands.conversations import forget_turns
 from relivchats.commands.insights import load_slot
 from relivchats.commands.unit_of_work import UnitOfWork, execute
 from relivchats.domain import credits_rules, insight_rules, insights, users
@@ -55,7 +57,7 @@ def delete_account(
     # Jobs end before their chats go, so no worker settles one on a vanished chat meanwhile.
     released, released_at = execute(store, cancel_open_reservations, user_id)
     chat_positions = [_delete_chat_if_live(store, chat_id, user_id) for chat_id in chat_ids]
-    forget_conversations(store, user_id)
+    forgotten = [_forget_conversation(store, chat_id, user_id) for chat_id in chat_ids]
     user = requested.user
     assert user.deletion_requested_at is not None
     assert user.erasure_due_at is not None
@@ -66,7 +68,7 @@ def delete_account(
         erasure_due_at=user.erasure_due_at,
         chats_deleted=sum(1 for at in chat_positions if at),
         reservations_released=released,
-        position=max(requested.position, released_at, *chat_positions),
+        position=max(requested.position, released_at, *chat_positions, *forgotten),
     )
 
 
@@ -117,11 +119,7 @@ def _expired_jobs(uow: UnitOfWork, releases: list[Event]) -> list[Event]:
     return events
 
 
-def forget_conversations(store: EventLog, user_id: UUID) -> None:
-    """Step 4: the user's RAG conversations (Q&A history) are forgotten.
-
-    Conversations are built on another branch (engineer `rag`, issue 10): at the merge, this
-    step forgets every conversation of `user_id` (one unit of work each). On this branch no
-    conversation can exist, so there is nothing to forget.
-    """
-    del store, user_id
+def _forget_conversation(store: EventLog, chat_id: UUID, user_id: UUID) -> int:
+    """The forgetting's position; 0 when the user never asked about the chat."""
+    forgotten = execute(store, forget_turns, chat_id, user_id)
+    return forgotten.position if forgotten.turns else 0

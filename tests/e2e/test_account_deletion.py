@@ -72,6 +72,7 @@ async def platform(tmp_path: Path, private_database_url: str) -> AsyncIterator[P
         private_database_url,
         tmp_path,
         insight_attempts=1,
+        rate_limit_rag="1000/minute",  # questions asked again while the chat is indexed
         eventstore_pool_size=2,  # a small footprint on the shared PostgreSQL
         api_db_pool_min=1,
         api_db_pool_max=3,
@@ -139,6 +140,8 @@ async def test_a_deleted_account_is_refused_at_once_and_erased_without_a_trace(
     order = await bought_coins(platform, Buyer(user_id, headers))
     first = (await unlock(client, headers, chat_id, "romantic")).json()
     assert (await job_finished(client, headers, first["job_id"]))["status"] == "captured"
+    question_canary = canary_name("Plimquoz")
+    answer = await answered(client, headers, chat_id, f"did {question_canary} ever call?")
 
     # The right of access: every section, for a user with data in each.
     exported = await client.get("/api/users/me/export", headers=headers)
@@ -151,13 +154,17 @@ async def test_a_deleted_account_is_refused_at_once_and_erased_without_a_trace(
     assert held_chat["statistics"]["top_words"]
     assert len(held_chat["messages"]) == 60 and held_chat["messages"][0]["sender"] in names
     assert {i["insight_type"] for i in held_chat["insights"]} and held_chat["insight_jobs"]
-    assert export["conversations"] == []  # no RAG on this branch (account_export.py)
+    [turn] = export["conversations"]
+    assert (turn["turn_id"], turn["chat_id"]) == (answer["turn_id"], chat_id)
+    assert question_canary in turn["question"] and turn["answer"] == answer["answer"]
     kinds = [entry["kind"] for entry in export["ledger"]]
     assert kinds[:2] == ["welcome_bonus", "purchase"] and "capture" in kinds
     assert [o["order_id"] for o in export["payment_orders"]] == [order["order_id"]]
 
-    # Before deletion the names are in the chats read row (the scan sees them), never in events.
+    # Before deletion the names are in the chats read row (the scan sees them), never in events;
+    # the question is sealed like messages.
     assert await tables_holding(platform.settings.database_url, names) == ["chats"]
+    assert await tables_holding(platform.settings.database_url, [question_canary]) == []
 
     # A second unlock, slowed down, still holds its coins when the account is deleted.
     platform.inject(delay_s=8)
@@ -178,6 +185,7 @@ async def test_a_deleted_account_is_refused_at_once_and_erased_without_a_trace(
         "/api/credits/balance",
         "/api/credits/transactions",
         "/api/users/me/export",
+        f"/api/rag/conversations/{chat_id}",
     ):
         refused = await client.get(path, headers=headers)
         assert refused.status_code == 401, path
@@ -210,7 +218,16 @@ async def test_a_deleted_account_is_refused_at_once_and_erased_without_a_trace(
     await eventually(lambda: _erased_and_purged(platform, user_id, chat_id), within=30)
 
     assert await tables_holding(platform.settings.database_url, names) == []
-    for name in names:
+    assert (
+        await fetch(
+            platform.settings.database_url,
+            "SELECT 1 FROM conversation_contents WHERE user_id = $1 UNION ALL"
+            " SELECT 1 FROM rag_turns WHERE user_id = $1",
+            user_id,
+        )
+        == []
+    )
+    for name in [*names, question_canary]:
         assert await leaked_in_redis(platform.settings.redis_url, name.lower().encode()) == []
         assert name.encode() not in b"".join(
             p.read_bytes() for p in (platform.workers.folder / "data").rglob("*") if p.is_file()
@@ -233,6 +250,25 @@ async def test_a_deleted_account_is_refused_at_once_and_erased_without_a_trace(
     assert again.json()["user_id"] != str(user_id)
     assert (again.json()["welcome_bonus"], again.json()["balance"]) == (0, 0)
     assert (await client.get("/api/users/me", headers=headers)).status_code == 401
+
+
+async def answered(
+    client: httpx.AsyncClient, headers: dict[str, str], chat_id: str, question: str
+) -> Any:
+    """Ask until the chat's index is searchable (202 while indexing, 503 while the API loads
+    its embedder), then the answer's body."""
+    body = {"chat_id": chat_id, "question": question}
+    answers: list[Any] = []
+
+    async def asked() -> bool:
+        response = await client.post("/api/rag/query", json=body, headers=headers)
+        assert response.status_code in (200, 202, 503), response.text
+        if response.status_code == 200:
+            answers.append(response.json())
+        return bool(answers)
+
+    await eventually(asked, within=90)
+    return answers[0]
 
 
 async def _late_results(platform: Platform, job_id: str) -> bool:
