@@ -23,6 +23,7 @@ from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
 from relivchats.schema import temporary_database
 from relivchats.settings import Settings
+from tests.helpers import stopped
 from tests.services import POSTGRES_URL, REDIS_URL
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256"
@@ -110,9 +111,7 @@ async def projector(settings: Settings) -> AsyncIterator[Any]:
     running = Projector(settings.database_url, all_projections(), poll_interval=0.05)
     task = asyncio.create_task(running.run())
     yield running
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
+    await stopped(task)
 
 
 @pytest.fixture

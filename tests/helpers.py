@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from relivchats.settings import DEV_AUDITOR_CLAIM
 
@@ -31,3 +33,12 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def stopped(task: asyncio.Task[Any]) -> None:
+    """Cancel until the task ends: a teardown that waits on one lost cancellation never ends."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=1)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()

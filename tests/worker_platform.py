@@ -25,7 +25,7 @@ from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings
 from relivchats.workers.app import create_celery
 from tests.conftest import TEST_SECRET
-from tests.helpers import eventually
+from tests.helpers import eventually, stopped
 from tests.services import REDIS_URL
 
 TERMINAL = ("captured", "released", "expired")
@@ -159,9 +159,7 @@ async def api_and_projector(settings: Settings) -> AsyncIterator[httpx.AsyncClie
                 http.app = application  # type: ignore[attr-defined]
                 yield http
     finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await running
+        await stopped(running)
 
 
 async def job_finished(

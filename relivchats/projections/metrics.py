@@ -117,6 +117,8 @@ async def report_status_forever(dsn: str, names: Sequence[str]) -> None:
             finally:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(conn.close(), timeout=2)
-        except (OSError, asyncpg.PostgresError) as error:
+        # Gauges are a view: whatever stops a refresh (a restarting server closes the
+        # connection under it) must never end the projector's task group with it.
+        except Exception as error:
             log.warning("projection metrics not refreshed", extra={"error": repr(error)})
             await asyncio.sleep(STATUS_INTERVAL_S)

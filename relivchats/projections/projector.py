@@ -110,11 +110,17 @@ class ProjectionRunner:
             while True:
                 while await self.step(conn):
                     pass
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval)
+                await self._woken_or_after(self.poll_interval)
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.close(), timeout=2)
+
+    async def _woken_or_after(self, seconds: float) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+        # arrives as the wake-up does, and a projector that cannot be stopped hangs its owner.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.wake.wait()
 
     async def _become_active(self, conn: asyncpg.Connection) -> None:
         while not await conn.fetchval(  # noqa: ASYNC110 (the lock lives in PostgreSQL)
@@ -128,8 +134,7 @@ class ProjectionRunner:
         head = await eventlog.head(conn)
         if head.settled <= self.position:
             if head.waiting:  # the holder's end wakes us when it was a save; else the timeout
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=self.recheck_s)
+                await self._woken_or_after(self.recheck_s)
                 self.recheck_s = min(self.recheck_s * 2, HORIZON_RECHECK_MAX_S)
             return head.waiting
         self.recheck_s = HORIZON_RECHECK_S

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import ClassVar
@@ -14,7 +13,7 @@ from relivchats.adapters.eventstore import EventStore
 from relivchats.domain.events import Event, next_event_fields
 from relivchats.projections.base import Envelope, topics_of
 from relivchats.projections.projector import ProjectionRunner
-from tests.helpers import eventually
+from tests.helpers import eventually, stopped
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,5 @@ async def test_projection_health_reports_idle_lag_failure_and_recovery(
         await eventually(recovered)
         assert projection.applied == [good, poisoned, after]
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stopped(task)
         app.state.projection_names.remove(projection.name)
