@@ -85,17 +85,22 @@ def drive(make_cycle: Callable[[], Cycle], clients: int, seconds: float) -> Load
 
     def client(seed: int) -> None:
         cycle, rng = make_cycle(), random.Random(seed)
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                cycle(rng)
-            except DomainError as refused:
+        try:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    cycle(rng)
+                except DomainError as refused:
+                    with load.lock:
+                        load.refused[refused.code] += 1
+                    continue
                 with load.lock:
-                    load.refused[refused.code] += 1
-                continue
-            with load.lock:
-                load.cycles += 1
-                load.latencies_ms.append((time.perf_counter() - started) * 1000)
+                    load.cycles += 1
+                    load.latencies_ms.append((time.perf_counter() - started) * 1000)
+        finally:
+            close = getattr(cycle, "close", None)  # a client with a connection of its own
+            if close is not None:
+                close()
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
