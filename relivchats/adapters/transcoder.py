@@ -15,11 +15,13 @@ is neither plain JSON nor registered (the library raises for those, as before).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID, SafeUUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, UUIDAsHex
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
 
 # orjson reads an integer literal beyond 64 bits as a float (json keeps the int): such floats
 # send the document to the library's decoder.
@@ -27,6 +29,7 @@ _INT64_EDGE = 2.0**63
 _new_uuid = object.__new__
 _set_slot = object.__setattr__
 _UNKNOWN_SAFETY = SafeUUID.unknown
+_UUID_LIMIT = 1 << 128
 
 
 class _NotOrjsonSafe(Exception):
@@ -41,21 +44,30 @@ class UUIDFromHex(UUIDAsHex):
     """
 
     def decode(self, data: str) -> UUID:
-        if type(data) is not str or len(data) != 32:
-            return super().decode(data)
-        value = _new_uuid(UUID)
-        _set_slot(value, "int", int(data, 16))
-        _set_slot(value, "is_safe", _UNKNOWN_SAFETY)
-        return value
+        if type(data) is str and len(data) == 32:
+            number = int(data, 16)
+            if 0 <= number < _UUID_LIMIT:
+                value = _new_uuid(UUID)
+                _set_slot(value, "int", number)
+                _set_slot(value, "is_safe", _UNKNOWN_SAFETY)
+                return value
+        return super().decode(data)
 
 
 class OrjsonTranscoder(JSONTranscoder):
     """`JSONTranscoder`'s format and registry, with orjson doing the parsing and printing."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._decoders: dict[str, Callable[[str], Any]] = {}
+
     def register(self, transcoding: Any) -> None:
         if type(transcoding) is UUIDAsHex:
             transcoding = UUIDFromHex()
         super().register(transcoding)
+        # What decodes a tagged string; the library's datetime transcoding is fromisoformat.
+        exact = type(transcoding) is DatetimeAsISO
+        self._decoders[transcoding.name] = datetime.fromisoformat if exact else transcoding.decode
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -98,19 +110,20 @@ class OrjsonTranscoder(JSONTranscoder):
         return obj
 
     def _untagged_dict(self, obj: dict[str, Any]) -> Any:
+        decoders = self._decoders
         for key, value in obj.items():
             kind = type(value)
-            if kind is dict and len(value) == 2 and _is_tagged_scalar(value):
-                obj[key] = self._decode_obj(value)  # the usual case, no need to look inside
-            elif kind in _WALKED:
+            if kind is dict and len(value) == 2:
+                # The usual case, a tagged scalar such as {"_type_": "uuid_hex", "_data_": "..."}.
+                name, data = value.get("_type_"), value.get("_data_")
+                if type(data) is str and type(name) is str and name in decoders:
+                    obj[key] = decoders[name](data)
+                    continue
+            if kind in _WALKED:
                 obj[key] = self._untagged(value)
         if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
             return self._decode_obj(obj)
         return obj
-
-
-def _is_tagged_scalar(value: dict[str, Any]) -> bool:
-    return type(value.get("_type_")) is str and type(value.get("_data_")) is str
 
 
 # Values `_untagged` must look into: containers, and floats that may be misread integers.
