@@ -14,9 +14,12 @@ serialised every write of every user (0.27x a row-lock design). Here inserts onl
   are four plain arrays (ids, versions, topics, states), or four scalars for a one-event save, of
   a statement rendered once, where the library adapted a composite type per event and
   re-rendered its composed SQL per save;
-- a pooled connection is not pinged before each save (the library's pre-ping was a second round
-  trip per save): `check_idle_connection` pings only a connection whose socket has something to
-  read while idle, which is how a server's goodbye (restart, terminated backend) shows;
+- loading an aggregate runs the library's query rendered once per shape, selecting the three
+  columns an event needs (the library re-composed its SQL per load and read every column);
+- a pooled connection is not pinged before each save or load (the library's pre-ping was a
+  second round trip each time): `check_idle_connection` pings only a connection whose socket has
+  something to read while idle, which is how a server's goodbye (restart, terminated backend)
+  shows;
 - no `NOTIFY` in the append: PostgreSQL serialises the commits of all notifying transactions on
   one lock. `AppendSignal` sends one NOTIFY per interval per process instead, on its own
   connection, after appends ended; the projector also polls, so a lost wake-up only delays it.
@@ -30,10 +33,12 @@ import select
 import threading
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg_pool import ConnectionPool
@@ -58,6 +63,11 @@ class ConcurrentAppendRecorder(PostgresApplicationRecorder):
             f"{insert} SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
             " RETURNING notification_id"
         )
+        self._select_stream = (
+            "SELECT originator_version, topic, state"
+            f' FROM "{datastore.schema}"."{self.events_table_name}" WHERE originator_id = %s'
+        )
+        self._select_statements: dict[tuple[bool, bool, bool, bool], str] = {}
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -86,6 +96,38 @@ class ConcurrentAppendRecorder(PostgresApplicationRecorder):
             [event.state for event in stored_events],
         )
         curs.execute(self._insert_many, columns, prepare=True)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """The library's query, rendered once per shape and selecting only what events need."""
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        statement = self._select_statements.get(shape) or self._render_select(*shape)
+        params = [originator_id, *(p for p in (gt, lte, limit) if p is not None)]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                StoredEvent(
+                    originator_id, row["originator_version"], row["topic"], bytes(row["state"])
+                )
+                for row in curs.fetchall()
+            ]
+
+    def _render_select(self, gt: bool, lte: bool, desc: bool, limit: bool) -> str:
+        statement = self._select_stream
+        statement += " AND originator_version > %s" if gt else ""
+        statement += " AND originator_version <= %s" if lte else ""
+        statement += " ORDER BY originator_version" + (" DESC" if desc else " ASC")
+        statement += " LIMIT %s" if limit else ""
+        self._select_statements[(gt, lte, desc, limit)] = statement
+        return statement
 
 
 def check_idle_connection(conn: psycopg.Connection[Any]) -> None:
