@@ -17,6 +17,7 @@ from bench.common import Row, serving, throwaway_database
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
 from relivchats.commands.chats import record_upload
+from relivchats.commands.unit_of_work import execute
 from relivchats.domain.chats import UploadSummary
 from relivchats.domain.users import user_id_for
 from relivchats.projections.chats import ChatsProjection
@@ -37,7 +38,7 @@ def seed(dsn: str) -> str:
             summary = UploadSummary(
                 ("Asha", "Ben"), 1000 + index, start, start + timedelta(days=index), uuid.uuid4()
             )
-            record_upload(store, uuid.uuid4(), owner, summary, None)
+            execute(store, record_upload, uuid.uuid4(), owner, summary, None)
     finally:
         store.close()
     asyncio.run(rebuild(dsn, ChatsProjection()))

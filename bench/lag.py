@@ -28,8 +28,9 @@ import psycopg
 from bench.common import Row, throwaway_database
 from bench.ledger import open_accounts
 from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.credits import capture_reservation, reserve_coins
+from relivchats.commands.unit_of_work import execute
 from relivchats.settings import Settings
+from tests.ledger_commands import capture_reservation, reserve_coins
 
 RATE = 200  # commands per second, all clients together
 SECONDS = 60
@@ -61,9 +62,11 @@ def run_commands(store: EventStore, users: list[uuid.UUID], commits: Commits, cl
         if reservation is None:
             user_id, reservation = rng.choice(users), uuid.uuid4()
             expires = datetime.now(UTC) + timedelta(minutes=20)
-            position = reserve_coins(store, user_id, reservation, 1, uuid.uuid4(), expires).position
+            position = execute(
+                store, reserve_coins, user_id, reservation, 1, uuid.uuid4(), expires
+            ).position
         else:
-            position = capture_reservation(store, user_id, reservation).position
+            position = execute(store, capture_reservation, user_id, reservation).position
             reservation = None
         commits.committed(position, time.monotonic())
         done += 1

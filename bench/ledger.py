@@ -31,7 +31,7 @@ import asyncpg
 from bench.common import Row, throwaway_database
 from bench.row_lock_baseline import prepare_row_lock, row_lock_cycle
 from relivchats.adapters.eventstore import EVENTS_TABLE, EventStore
-from relivchats.commands.credits import capture_reservation, reserve_coins
+from relivchats.commands.unit_of_work import execute
 from relivchats.domain import credits_rules as rules
 from relivchats.domain.credits import CreditAccount, CreditEvent, evolve
 from relivchats.domain.errors import DomainError
@@ -42,6 +42,7 @@ from relivchats.projections.base import LOG_START
 from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.rebuild import REBUILD_BATCH, rebuild
 from relivchats.settings import Settings
+from tests.ledger_commands import capture_reservation, reserve_coins
 
 ACCOUNTS = 1_000
 CLIENTS = 16
@@ -143,8 +144,8 @@ def event_sourced_cycle(store: EventStore, users: list[uuid.UUID]) -> Callable[[
     def cycle(rng: random.Random) -> None:
         user_id, reservation_id = rng.choice(users), uuid.uuid4()
         expires_at = datetime.now(UTC) + IN_20_MINUTES
-        reserve_coins(store, user_id, reservation_id, 10, uuid.uuid4(), expires_at)
-        capture_reservation(store, user_id, reservation_id)
+        execute(store, reserve_coins, user_id, reservation_id, 10, uuid.uuid4(), expires_at)
+        execute(store, capture_reservation, user_id, reservation_id)
 
     return lambda: cycle
 

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import Row, free_port, throwaway_database, wait_for_http  # noqa: E402
 from relivchats.adapters.identity import mint_local_token  # noqa: E402
-from relivchats.commands.ingest import UPLOAD_PROCESS_NICENESS  # noqa: E402
+from relivchats.adapters.ingest import UPLOAD_PROCESS_NICENESS  # noqa: E402
 from tests.fakes.chat_exports import STYLE_BY_NAME, generate_chat, render_export  # noqa: E402
 
 MESSAGES = 100_000

@@ -38,6 +38,8 @@ def production_problems(settings: Settings) -> list[str]:
         *_payment_problems(settings),
         *_drill_problems(settings),
         *_plain_http_problems(settings),
+        *_question_problems(settings),
+        *_operations_problems(settings),
     ]
 
 
@@ -126,3 +128,40 @@ def _plain_http_problems(settings: Settings) -> list[str]:
         for name, url in addresses.items()
         if url and urlsplit(url).scheme != "https" and urlsplit(url).hostname not in LOOPBACK
     ]
+
+
+def _question_problems(settings: Settings) -> list[str]:
+    """A search that may outlast the request turns every slow search into a 503 deadline; a
+    lost indexing request repeated before its task could time out sends it twice; a question's
+    deadline under the model's timeout cuts answers the model would have finished."""
+    problems = []
+    if not 0 < settings.rag_search_timeout_s < settings.request_deadline_s:
+        problems.append("RAG_SEARCH_TIMEOUT_S must be above 0 and below REQUEST_DEADLINE_S")
+    if settings.rag_indexing_stale_s <= settings.celery_visibility_timeout_s:
+        problems.append("RAG_INDEXING_STALE_S must exceed CELERY_VISIBILITY_TIMEOUT_S")
+    if settings.rag_answer_deadline_s <= settings.gemini_timeout_s:
+        problems.append("RAG_ANSWER_DEADLINE_S must exceed GEMINI_TIMEOUT_S")
+    return problems
+
+
+MAX_FEATURE_SWITCH_TTL_S = 5.0  # issue 13: a kill switch bites on every API process within 5 s
+
+
+def _operations_problems(settings: Settings) -> list[str]:
+    """What an operator on call relies on: switches that bite, and metrics from every process."""
+    problems = []
+    if not 0 <= settings.feature_switch_ttl_s <= MAX_FEATURE_SWITCH_TTL_S:
+        problems.append(
+            f"FEATURE_SWITCH_TTL_S must be between 0 and {MAX_FEATURE_SWITCH_TTL_S:g} s,"
+            " or a kill switch may take longer than that to stop a feature"
+        )
+    ports = settings.metrics_ports
+    problems.extend(
+        f"{name} is 0: that process would export no metrics"
+        for name, port in ports.items()
+        if not port
+    )
+    taken = [port for port in [settings.api_port, *ports.values()] if port]
+    if len(taken) != len(set(taken)):
+        problems.append("API_PORT and the *_METRICS_PORT settings must all differ")
+    return problems

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     api_statement_timeout_ms: int = 3000
     min_position_timeout_s: float = 2.0
     readiness_max_lag_events: int = 1000
+    # Kill switches (api/switches.py): each API process re-reads them this often; production
+    # refuses more than 5 s, the most an operator waits for `relivchats flags set` to bite.
+    feature_switch_ttl_s: float = 2.0
     # Deadlines (README "Storage trouble, deadlines and 503"). Past its deadline a request is
     # answered 503 with Retry-After. It must exceed every wait a request may legitimately make
     # (MIN_POSITION_TIMEOUT_S, a provider call, the event store's lock timeout and retries),
@@ -57,6 +60,13 @@ class Settings(BaseSettings):
     request_deadline_s: float = 20.0
     upload_deadline_s: float = 180.0  # POST /api/chats/upload: parsing a 25 MB export
     log_level: str = "INFO"
+    # Prometheus exporters of the processes other than the API (which serves /metrics itself):
+    # each listens on METRICS_HOST at its port (README "Metrics"); 0 turns one off.
+    metrics_host: str = "127.0.0.1"
+    projector_metrics_port: int = 9101
+    worker_metrics_port: int = 9102
+    indexer_metrics_port: int = 9103
+    beat_metrics_port: int = 9104
 
     # Identity
     jwt_secret: SecretStr | None = SecretStr(DEV_JWT_SECRET)
@@ -130,6 +140,11 @@ class Settings(BaseSettings):
     qdrant_collection: str = "chat_chunks"  # the embedder's dimension is appended to it
     rate_limit_unlock: str = "10/hour,3/minute"  # per user
     rate_limit_order: str = "10/minute"  # payment orders per user
+    # Questions (ask your chat): free, rate limited per user.
+    rate_limit_rag: str = "30/hour,5/minute"
+    rag_search_timeout_s: float = 2.0  # how long a question waits for the chunk search
+    rag_answer_deadline_s: float = 90.0  # a question's request deadline (a streamed answer's)
+    rag_indexing_stale_s: int = 900  # an indexing request older than this is made again
     insight_attempts: int = 3  # tries per insight (provider errors, invalid output, timeouts)
     insight_retry_backoff_s: float = 2.0  # before the 2nd try; doubles each time, with jitter
     insight_timeout_s: int = 40  # one insight's generation (a soft limit under the task limit)
@@ -172,7 +187,7 @@ class Settings(BaseSettings):
             or self.offline_insights_in_production
         )
 
-    @field_validator("rate_limit_upload", "rate_limit_unlock", "rate_limit_order")
+    @field_validator("rate_limit_upload", "rate_limit_unlock", "rate_limit_order", "rate_limit_rag")
     @classmethod
     def _rate_limit_parses(cls, rule: str) -> str:
         parse_rule(rule)  # a typo must stop start-up, not fail every limited request with a 500
@@ -185,6 +200,15 @@ class Settings(BaseSettings):
                 "REQUEST_DEADLINE_S and UPLOAD_DEADLINE_S must exceed MIN_POSITION_TIMEOUT_S"
             )
         return self
+
+    @property
+    def metrics_ports(self) -> dict[str, int]:
+        return {
+            "PROJECTOR_METRICS_PORT": self.projector_metrics_port,
+            "WORKER_METRICS_PORT": self.worker_metrics_port,
+            "INDEXER_METRICS_PORT": self.indexer_metrics_port,
+            "BEAT_METRICS_PORT": self.beat_metrics_port,
+        }
 
     @property
     def database_name(self) -> str:

@@ -8,9 +8,10 @@ from typing import Any
 import httpx
 
 from relivchats.adapters.eventstore import AsyncEventStore
-from relivchats.commands.credits import purchase_coins
+from relivchats.commands.unit_of_work import dispatch
 from tests.chat_uploads import small_export, uploaded
 from tests.helpers import auth
+from tests.ledger_commands import purchase_coins
 
 ROMANTIC_TYPES = [
     "communication_basics",
@@ -30,7 +31,7 @@ async def user_with_coins(
     stored = (await client.post("/api/users/store", headers=headers)).json()
     user_id = uuid.UUID(stored["user_id"])
     if bought:
-        await store.command(purchase_coins, user_id, uuid.uuid4(), bought)
+        await dispatch(store, purchase_coins, user_id, uuid.uuid4(), bought)
     return user_id, headers
 
 

@@ -62,6 +62,8 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "celery_task_soft_time_limit_s",
         "celery_task_time_limit_s",
         "insight_timeout_s",
+        "worker_metrics_port",
+        "indexer_metrics_port",
     )
     values = {
         name.upper(): str(value) for name in names if (value := getattr(settings, name)) is not None

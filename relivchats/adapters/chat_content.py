@@ -188,3 +188,29 @@ async def statistics_json(
         return None
     opened: bytes = cipher.open(sealed, statistics_context(chat_id))
     return opened
+
+
+async def messages_at(
+    conn: asyncpg.Connection,
+    cipher: ContentCipher,
+    chat_id: UUID,
+    content_id: UUID,
+    seqs: list[int],
+) -> list[StoredMessage]:
+    """The messages at these positions, in time order, opened (a question's sources)."""
+    rows = await conn.fetch(
+        "SELECT seq, sent_at, sender_index, kind, body FROM chat_messages"
+        " WHERE content_id = $1 AND seq = ANY($2::int[]) ORDER BY seq",
+        content_id,
+        seqs,
+    )
+    return [
+        StoredMessage(
+            seq=row["seq"],
+            sent_at=row["sent_at"],
+            sender_index=row["sender_index"],
+            kind=MessageKind(row["kind"]),
+            text=cipher.open(row["body"], message_context(chat_id, row["seq"])).decode(),
+        )
+        for row in rows
+    ]

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
 from google.genai import types
 
-from relivchats.adapters.llm.gemini import GeminiConnection, make_client, provider_errors
+from relivchats.adapters.llm.gemini import GeminiConnection, make_client
+from relivchats.adapters.llm.gemini_errors import provider_errors
 
 Precision = Literal["auto", "float32", "bfloat16"]
 
@@ -193,3 +194,37 @@ def make_embedder(
     if gemini is not None:
         return GeminiEmbedder(gemini, model=gemini_model, dimension=gemini_dimension)
     return LocalEmbedder(batch_size=local_batch_size, threads=local_threads)
+
+
+class EmbedderLoading(Exception):
+    """The question embedder is still loading (the first question of a process): retry soon."""
+
+
+class LazyEmbedder:
+    """The API's question embedder: built on the first question (the local model takes seconds
+    and hundreds of MB), once per process, in a thread so the event loop never waits on it.
+
+    The load runs as a task of its own: a question that gives up waiting (its deadline) leaves
+    it running for the next one, and a question waits at most `wait_s` before `EmbedderLoading`.
+    """
+
+    def __init__(self, build: Callable[[], Embedder], wait_s: float = 10.0):
+        self._build = build
+        self._wait_s = wait_s
+        self._loading: asyncio.Future[Embedder] | None = None
+
+    def preload(self) -> None:
+        """Start loading now (a question found its chat unindexed: time to spare)."""
+        if self._loading is None:
+            self._loading = asyncio.ensure_future(asyncio.to_thread(self._build))
+
+    async def embedder(self) -> Embedder:
+        self.preload()
+        assert self._loading is not None
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._loading), self._wait_s)
+        except TimeoutError:
+            raise EmbedderLoading() from None
+
+    async def embed_query(self, text: str) -> list[float]:
+        return await (await self.embedder()).embed_query_async(text)

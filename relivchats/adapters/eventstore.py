@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -27,6 +29,7 @@ from eventsourcing.persistence import (
     Mapper,
 )
 from eventsourcing.postgres import PostgresFactory
+from prometheus_client import Histogram
 
 import relivchats.domain  # noqa: F401  (imports every event class, registering its topic)
 from relivchats.adapters.mapper import TopicMapper
@@ -40,6 +43,12 @@ from relivchats.adapters.transcoder import OrjsonTranscoder
 from relivchats.domain.events import Event
 from relivchats.settings import Settings
 
+THREAD_QUEUE_WAIT = Histogram(
+    "relivchats_eventstore_queue_wait_seconds",
+    "Time a command waited for an event store thread (and its connection) in the API",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+
 APPLICATION_NAME = "RelivChats"
 EVENTS_TABLE = "relivchats_events"
 # The library retries a lock timeout ten times by default (a 1 s timeout surfaced after 11.8 s);
@@ -51,6 +60,7 @@ SESSION_OPTIONS = "POSTGRES_SESSION_OPTIONS"
 
 VersionConflict = IntegrityError
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class StableTopicMapper(TopicMapper):
@@ -190,15 +200,35 @@ class AsyncEventStore:
 
     def __init__(self, store: EventStore, threads: int):
         self.store = store
+        self.threads = threads
+        self.in_flight = 0  # calls handed to the pool and not finished: running or queued
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="eventstore")
 
-    async def run(self, func: Callable[..., T], *args: Any) -> T:
+    async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`func(*args, **kwargs)` on the pool (commands go through `commands.dispatch`)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, func, *args)
+        handed_over = time.perf_counter()
+        call = functools.partial(func, *args, **kwargs)
 
-    async def command(self, func: Callable[..., T], *args: Any) -> T:
-        """Run a synchronous command `func(store, *args)` off the event loop."""
-        return await self.run(func, self.store, *args)
+        def timed() -> T:
+            THREAD_QUEUE_WAIT.observe(time.perf_counter() - handed_over)
+            return call()
+
+        self.in_flight += 1
+        try:
+            return await loop.run_in_executor(self._executor, timed)
+        finally:
+            self.in_flight -= 1
+
+    def stats(self) -> dict[str, float]:
+        """Threads (one event store connection each) busy, and calls queued for one."""
+        busy = min(self.in_flight, self.threads)
+        return {
+            "threads": self.threads,
+            "in_use": busy,
+            "queued": self.in_flight - busy,
+            "utilisation_percent": round(100 * busy / self.threads, 2),
+        }
 
     async def load(self, aggregate_id: UUID) -> list[Event]:
         return await self.run(self.store.load, aggregate_id)

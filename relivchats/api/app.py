@@ -15,11 +15,14 @@ from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import AsyncEventStore, EventStore
 from relivchats.adapters.identity import JwksCache, TokenVerifier
+from relivchats.adapters.ingest import IngestPool
 from relivchats.adapters.payments.providers import build_providers
 from relivchats.adapters.ratelimit import RateLimiter
+from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.api.errors import install_error_handlers
 from relivchats.api.looplag import loop_lag_probe
 from relivchats.api.middleware import RequestContextMiddleware
+from relivchats.api.rag_wiring import build_rag_services, finish_answers
 from relivchats.api.routes import (
     audit,
     catalogue,
@@ -28,23 +31,27 @@ from relivchats.api.routes import (
     health,
     insights,
     payments,
+    rag,
     users,
 )
-from relivchats.commands.ingest import IngestPool
-from relivchats.commands.payments import RecordedReceipts
+from relivchats.api.switches import SwitchBoard
 from relivchats.production import refuse_unsafe_production
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings
 
+# Routes are tried in order until one matches, each try a dozen Python calls: the hottest
+# reads come first (the balance read made 1,386 calls before this order, 1,077 after; P1).
+# No two routers share a path prefix, so the order changes nothing else.
 ROUTERS = (
-    health.router,
+    credits.router,
+    chats.router,
+    insights.router,
     users.router,
     payments.router,
-    credits.router,
-    audit.router,
-    chats.router,
     catalogue.router,
-    insights.router,
+    rag.router,
+    audit.router,
+    health.router,
 )
 
 
@@ -76,11 +83,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_size=settings.api_db_pool_max,
         statement_timeout_ms=settings.api_statement_timeout_ms,
     )
+    app.state.switch_board = SwitchBoard(app.state.read_pool, settings.feature_switch_ttl_s)
     store = await asyncio.to_thread(EventStore, settings)
     app.state.event_store = AsyncEventStore(store, threads=settings.eventstore_pool_size)
     app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2)
     app.state.content_cipher = ContentCipher.from_settings(settings)
     app.state.rate_limiter = RateLimiter(app.state.redis)
+    app.state.rag = build_rag_services(
+        settings,
+        app.state.event_store,
+        app.state.read_pool,
+        app.state.content_cipher,
+        app.state.redis,
+    )
+    app.state.rag_answers = set()  # streamed answers still running (their clients may be gone)
     app.state.ingest_pool = IngestPool(settings)
     warming = asyncio.create_task(app.state.ingest_pool.warm())  # not worth delaying start-up
     # Everything loaded so far (SDKs, models, routes) lives as long as the process. A full
@@ -92,6 +108,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         warming.cancel()
+        await finish_answers(app.state.rag_answers)
+        app.state.rag.search.close()
         await asyncio.to_thread(app.state.ingest_pool.close)
         await app.state.redis.aclose()
         await asyncio.to_thread(app.state.event_store.close)
@@ -115,6 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         deadline_s=settings.request_deadline_s,
-        longer_deadlines={"/api/chats/upload": settings.upload_deadline_s},
+        longer_deadlines={
+            "/api/chats/upload": settings.upload_deadline_s,
+            "/api/rag/query": settings.rag_answer_deadline_s,  # a model's answer, streamed
+        },
     )
     return app

@@ -42,7 +42,8 @@ DESCRIPTIONS = {
     422: "a parameter, header or the body is not valid, or a domain rule refuses the command",
     429: "too many requests: see Retry-After",
     502: "the payment provider refused the call",
-    503: "the database or a provider is unavailable for a moment: see Retry-After",
+    503: "the database or a provider is unavailable for a moment, or an operator switched the"
+    " feature off (feature_disabled): see Retry-After",
 }
 
 HEADERS: dict[int, dict[str, Any]] = {

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+# The projection and horizon gauges live with the read side (projections/metrics.py); the API
+# sets them at scrape, as the projector does on its own port.
+
 REQUEST_LATENCY = Histogram(
     "relivchats_http_request_duration_seconds",
     "Latency of HTTP requests by route template",
@@ -17,27 +20,10 @@ REQUEST_LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 DB_POOL = Gauge("relivchats_db_pool", "The API's asyncpg read pool", ["measure"])
-PROJECTION_LAG_EVENTS = Gauge(
-    "relivchats_projection_lag_events", "Events in the log not yet applied", ["projection"]
-)
-PROJECTION_LAG_SECONDS = Gauge(
-    "relivchats_projection_lag_seconds",
-    "Age of the oldest unapplied event (0 when caught up)",
-    ["projection"],
-)
-PROJECTION_FAILED = Gauge(
-    "relivchats_projection_failed", "1 while a projection is stopped by an error", ["projection"]
-)
-HORIZON_WAITING_EVENTS = Gauge(
-    "relivchats_horizon_waiting_events",
-    "Committed events no projection may read yet: an older transaction is still open",
-)
-HORIZON_WAITING_SECONDS = Gauge(
-    "relivchats_horizon_waiting_seconds", "Age of the oldest event waiting behind the horizon"
-)
-OLDEST_TRANSACTION_SECONDS = Gauge(
-    "relivchats_oldest_transaction_seconds",
-    "Age of the oldest open transaction that wrote (it holds the horizon)",
+EVENTSTORE_POOL = Gauge(
+    "relivchats_eventstore_pool",
+    "The API's event store threads (one connection each): in use, queued commands",
+    ["measure"],
 )
 EVENT_LOOP_LAG = Histogram(
     "relivchats_event_loop_lag_seconds",

@@ -17,10 +17,12 @@ import logging
 import re
 import time
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from relivchats.api.caching import default_no_store
 from relivchats.api.errors import unavailable_response, unexpected_error_response
 from relivchats.api.metrics import REQUEST_LATENCY
 from relivchats.logs import request_id_var, user_id_var
@@ -37,6 +39,11 @@ def _incoming_request_id(scope: Scope) -> str:
             if _VALID_REQUEST_ID.match(candidate):
                 return candidate
     return uuid.uuid4().hex
+
+
+@lru_cache(maxsize=4096)  # routes x methods x statuses: a few hundred; a label lookup costs
+def _latency(method: str, route: str, status: int) -> Any:
+    return REQUEST_LATENCY.labels(method, route, str(status))
 
 
 def _route_template(scope: Scope) -> str:
@@ -68,6 +75,7 @@ class RequestContextMiddleware:
                 status["sent"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                default_no_store(headers)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -104,7 +112,9 @@ class RequestContextMiddleware:
     @staticmethod
     def _observe(scope: Scope, status: dict[str, Any], seconds: float) -> None:
         route = _route_template(scope)
-        REQUEST_LATENCY.labels(scope["method"], route, str(status["code"])).observe(seconds)
+        _latency(scope["method"], route, status["code"]).observe(seconds)
+        if not log.isEnabledFor(logging.INFO):
+            return
         log.info(
             "request",
             extra={

@@ -2,7 +2,8 @@
 
 Signs a new user in (a local token), registers them (welcome bonus), uploads the bundled sample
 chat, buys the Popular package through the sandbox provider and a correctly signed webhook,
-unlocks the romantic category, follows the job to its end, prints the insights' titles, the
+unlocks the romantic category, follows the job to its end, prints the insights' titles, asks
+the chat two questions (the second a follow-up) and prints the answers with their sources, the
 balance and the ledger, and has the auditor replay the ledger from its events. It talks to the
 API only, like a client would; any failure prints why and exits 1.
 """
@@ -28,6 +29,7 @@ SAMPLE_CHAT = "asha_and_rahul.txt"
 PACKAGE = "popular"
 CATEGORY = "romantic"
 OVER = ("captured", "released", "expired")
+QUESTIONS = ("When did we plan the Goa trip?", "And who said sorry after that?")
 
 
 class DemoFailed(Exception):
@@ -74,6 +76,8 @@ class Journey:
         say(f"unlocked {CATEGORY}: job {job['job_id']}, {job['reservation']['amount']} coins held")
         final = self._follow(f"{job['poll_url']}?min_position={job['position']}")
         self._print_insights(chat)
+        for question in QUESTIONS:
+            self._ask(chat, question)
         self._print_ledger()
         self._audit(user_id)
         if final["status"] != "captured":
@@ -176,6 +180,31 @@ class Journey:
             say(
                 f"  {insight['icon']} {insight['title']}: {overall['score']}/10, "
                 f"{overall['status']} ({source})"
+            )
+
+    def _ask(self, chat: str, question: str) -> None:
+        """Ask as a client does: a 202 (the chat is being indexed) means ask again later."""
+        deadline = time.monotonic() + self.timeout_s
+        body = {"chat_id": chat, "question": question, "max_chunks": 3}
+        while True:
+            response = self.http.post("/api/rag/query", json=body, headers=self.headers)
+            if response.status_code == 200:
+                break
+            if response.status_code not in (202, 503) or time.monotonic() > deadline:
+                raise DemoFailed(
+                    f"POST /api/rag/query answered {response.status_code}: {response.text}"
+                )
+            time.sleep(float(response.headers.get("Retry-After", "2")))
+        answer = response.json()
+        say(f"Q: {question}")
+        say(f"A ({answer['confidence']} confidence, {answer['response_time_ms']} ms):")
+        for line in answer["answer"].splitlines():
+            say(f"   {line}")
+        for source in answer["sources"]:
+            say(
+                f"   source: chunk {source['chunk_index']}, {', '.join(source['speakers'])}, "
+                f"{source['start'][:16]} to {source['end'][:16]}, "
+                f"{source['message_count']} messages, similarity {source['similarity']:.2f}"
             )
 
     def _print_ledger(self) -> None:

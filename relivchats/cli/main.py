@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from relivchats.adapters.metrics_exporter import use_multiprocess_files
 from relivchats.logs import configure_logging
 from relivchats.production import UnsafeProductionConfig, refuse_unsafe_production
 from relivchats.settings import Settings, get_settings
@@ -29,8 +30,10 @@ COMMAND_MODULES = (
     "audit",
     "demo",
     "config",
+    "flags",
 )
 REPORTING = {"check-config", "-h", "--help"}
+MULTIPROCESS_METRICS = {"worker", "indexer"}  # prefork: adapters/metrics_exporter.py
 EX_CONFIG = 78  # sysexits.h: configuration error
 
 
@@ -49,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValidationError, UnsafeProductionConfig) as refused:
         print(_one_line_per_problem(refused), file=sys.stderr)
         return EX_CONFIG
+    if words and words[0] in MULTIPROCESS_METRICS:  # before anything imports prometheus-client
+        use_multiprocess_files(settings.data_dir, words[0])
     arguments = build_parser().parse_args(words)
     configure_logging(settings.log_level)
     result = arguments.handler(arguments)

@@ -8,6 +8,8 @@ import contextlib
 import logging
 from typing import Any
 
+from relivchats.adapters.metrics_exporter import serve_metrics
+from relivchats.projections.metrics import report_status_forever
 from relivchats.projections.projector import Projector
 from relivchats.projections.registry import running_projections
 from relivchats.schema import create_database, migrate
@@ -55,9 +57,17 @@ def run_projector(_: argparse.Namespace) -> int:
         poll_interval=settings.projector_poll_interval_s,
         retry_max=settings.projector_retry_max_s,
     )
-    log.info("projector starting", extra={"projections": [r.name for r in projector.runners]})
+    names = [r.name for r in projector.runners]
+    log.info("projector starting", extra={"projections": names})
+    serve_metrics(settings.metrics_host, settings.projector_metrics_port, process="projector")
+
+    async def run_and_report() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(report_status_forever(settings.database_url, names))
+            group.create_task(projector.run())
+
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(projector.run())
+        asyncio.run(run_and_report())
     return 0
 
 

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from relivchats.adapters.metrics_exporter import multiprocess_registry, serve_metrics
 from relivchats.settings import get_settings
 
 WORKER_QUEUES = "generation,maintenance"
@@ -40,8 +41,24 @@ def register(subcommands: Any) -> None:
 
 def run_worker(arguments: argparse.Namespace) -> int:
     settings = get_settings()
+    _export_when_ready("worker", settings.worker_metrics_port)
     _work(arguments.queues, arguments.concurrency or settings.worker_concurrency)
     return 0
+
+
+def _export_when_ready(process: str, port: int) -> None:
+    """Serve the sum of every pool process's samples once the pool is up (multiprocess mode)."""
+    from celery.signals import worker_ready
+
+    from relivchats.workers.app import queue_depth
+
+    settings = get_settings()
+
+    def serve(**_: Any) -> None:
+        registry = multiprocess_registry(queue_depth(settings))
+        serve_metrics(settings.metrics_host, port, registry, process=process)
+
+    worker_ready.connect(serve, weak=False)
 
 
 def run_indexer(arguments: argparse.Namespace) -> int:
@@ -55,6 +72,7 @@ def run_indexer(arguments: argparse.Namespace) -> int:
     # Each process loads the embedder as it starts (seconds): give it time to report ready.
     celery_app.conf.worker_proc_alive_timeout = 120
     worker_process_init.connect(warm_up, weak=False)
+    _export_when_ready("indexer", get_settings().indexer_metrics_port)
     _work("indexing", arguments.concurrency)
     return 0
 
@@ -76,9 +94,13 @@ def _work(queues: str, concurrency: int) -> None:
 
 
 def run_beat(_: argparse.Namespace) -> int:
-    from relivchats.workers.app import celery_app
+    from prometheus_client import REGISTRY
+
+    from relivchats.workers.app import celery_app, queue_depth
 
     settings = get_settings()
+    REGISTRY.register(queue_depth(settings))
+    serve_metrics(settings.metrics_host, settings.beat_metrics_port, process="beat")
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     schedule = Path(settings.data_dir) / "celerybeat-schedule"
     celery_app.start(["beat", f"--schedule={schedule}", f"--loglevel={settings.log_level}"])

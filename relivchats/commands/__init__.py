@@ -1,5 +1,5 @@
-"""Application commands: load an aggregate's events, decide, append — retried on version conflicts.
+"""Application commands: handlers `handler(uow, *args)` that load → decide → save.
 
-Commands are synchronous (the event store is): workers call them directly, the API through
-`AsyncEventStore.run`.
+They run through the unit of work (`unit_of_work.execute`, or `dispatch` from the API's event
+loop), which owns loading, the account policy, the one atomic save and the retries.
 """

@@ -2,7 +2,7 @@
 
 Content rows are not events, so they cannot share the event's transaction. The order is:
 1. an upload process parses the file and writes all its content (messages, sealed statistics)
-   in ONE transaction, under a fresh `content_id` (commands/ingest.py);
+   in ONE transaction, under a fresh `content_id` (adapters/ingest.py);
 2. `ChatUploaded` is appended, naming that content. This is the moment the chat exists: every
    read starts from the `chats` read row, which only that event creates.
 A refused file stops at 1 with nothing written. If 2 fails, or a concurrent upload under the same
@@ -23,8 +23,10 @@ from uuid import UUID
 
 from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.eventstore import AsyncEventStore
-from relivchats.commands.chats import earlier_upload, load_chat, record_upload
-from relivchats.commands.ingest import IngestPool
+from relivchats.adapters.ingest import IngestPool
+from relivchats.commands.chats import earlier_upload, record_upload
+from relivchats.commands.unit_of_work import dispatch
+from relivchats.domain import chats
 from relivchats.domain.chats import Chat, chat_id_for
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class UploadedChat:
     chat: Chat
-    created: bool
+    changed: bool  # False: the key's chat was uploaded before, with this file
     position: int
 
 
@@ -49,7 +51,7 @@ async def upload_chat(
     if idempotency_key is not None:
         chat_id = chat_id_for(owner_id, idempotency_key)
         digest = await asyncio.to_thread(cipher.digest, upload)  # 25 MB: off the loop
-        earlier = await store.command(earlier_upload, chat_id, owner_id, digest)
+        earlier = await dispatch(store, earlier_upload, chat_id, owner_id, digest)
         if earlier is not None:
             return UploadedChat(earlier.chat, False, earlier.position)
     content_id = uuid.uuid4()
@@ -57,17 +59,17 @@ async def upload_chat(
     ingested = await pool.ingest(upload, chat_id, content_id)
     appending = time.perf_counter()
     try:
-        recorded = await store.command(record_upload, chat_id, owner_id, ingested.summary, digest)
+        recorded = await dispatch(store, record_upload, chat_id, owner_id, ingested.summary, digest)
     except Exception:
         await _erase_unless_named(store, pool, chat_id, content_id)
         raise
-    if not recorded.created:  # a concurrent upload with the same key and file won the append
+    if not recorded.changed:  # a concurrent upload with the same key and file won the append
         await _erase_unless_named(store, pool, chat_id, content_id)
     log.info(
         "chat uploaded",
         extra={
             "chat_id": str(chat_id),
-            "new_chat": recorded.created,
+            "new_chat": recorded.changed,
             "messages": ingested.summary.message_count,
             "parse_s": round(ingested.parse_s, 3),
             "statistics_s": round(ingested.statistics_s, 3),
@@ -78,14 +80,14 @@ async def upload_chat(
             "position": recorded.position,
         },
     )
-    return UploadedChat(recorded.chat, recorded.created, recorded.position)
+    return UploadedChat(recorded.chat, recorded.changed, recorded.position)
 
 
 async def _erase_unless_named(
     store: AsyncEventStore, pool: IngestPool, chat_id: UUID, content_id: UUID
 ) -> None:
     try:
-        chat = await store.command(load_chat, chat_id)
+        chat = chats.replay(await store.load(chat_id))
         if chat is None or chat.content_id != content_id:
             await pool.discard(content_id)
     except Exception:  # the purge task erases orphans later, after the same check

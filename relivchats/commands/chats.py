@@ -1,6 +1,5 @@
-"""Chat commands: load the chat, decide (domain/chats.py), append; retried on version conflicts.
+"""Chat commands: load the chat, decide (domain/chats.py), save, through the unit of work.
 
-Each runs synchronously: in the API through `AsyncEventStore.command`, in workers directly.
 They return the chat as the command left it plus the log position, never a read-model row.
 """
 
@@ -10,11 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.retry import with_retries
+from relivchats.commands.unit_of_work import UnitOfWork
 from relivchats.domain import chats
 from relivchats.domain.chats import Chat, UploadSummary
-from relivchats.domain.events import Event, fold
+from relivchats.domain.events import Event
 
 Decision = Callable[[Chat | None], list[Event]]
 
@@ -29,52 +27,41 @@ class ChatChange:
 @dataclass(frozen=True)
 class RecordedUpload:
     chat: Chat
-    created: bool  # False: the Idempotency-Key named a chat already uploaded with this file
+    changed: bool  # False: the Idempotency-Key named a chat already uploaded with this file
     position: int
 
 
-def load_chat(store: EventStore, chat_id: UUID) -> Chat | None:
-    return chats.replay(store.load(chat_id))
-
-
 def earlier_upload(
-    store: EventStore, chat_id: UUID, owner_id: UUID, upload_digest: str | None
+    uow: UnitOfWork, chat_id: UUID, owner_id: UUID, upload_digest: str | None
 ) -> RecordedUpload | None:
     """The chat an Idempotency-Key already names, if this is the same file again (else 409)."""
-    chat = chats.replayed_upload(load_chat(store, chat_id), owner_id, upload_digest)
-    return None if chat is None else RecordedUpload(chat, False, store.head())
+    chat = chats.replayed_upload(uow.load(chat_id, chats.evolve), owner_id, upload_digest)
+    return None if chat is None else RecordedUpload(chat, False, uow.save().position)
 
 
 def record_upload(
-    store: EventStore,
+    uow: UnitOfWork,
     chat_id: UUID,
     owner_id: UUID,
     summary: UploadSummary,
     upload_digest: str | None,
 ) -> RecordedUpload:
-    """Append `ChatUploaded` naming the stored content, unless the key's chat already exists."""
-
-    def attempt() -> RecordedUpload:
-        state = load_chat(store, chat_id)
-        events = chats.upload(state, chat_id, owner_id, summary, upload_digest)
-        if not events:
-            assert state is not None
-            return RecordedUpload(state, False, store.head())
-        position = store.append(*events)
-        return RecordedUpload(_evolved(state, events), True, position)
-
-    return with_retries(store, attempt)
+    """Save `ChatUploaded` naming the stored content, unless the key's chat already exists."""
+    state = uow.load(chat_id, chats.evolve)
+    uow.record(*chats.upload(state, chat_id, owner_id, summary, upload_digest))
+    change = _saved(uow, chat_id)
+    return RecordedUpload(change.chat, change.changed, change.position)
 
 
 def set_display_name(
-    store: EventStore,
+    uow: UnitOfWork,
     chat_id: UUID,
     owner_id: UUID,
     me_participant: str | None,
     title: str | None,
 ) -> ChatChange:
     return _change(
-        store,
+        uow,
         chat_id,
         lambda state: chats.set_display_name(
             state, owner_id, me_participant=me_participant, title=title
@@ -82,44 +69,30 @@ def set_display_name(
     )
 
 
-def share_chat(store: EventStore, chat_id: UUID, owner_id: UUID, token_hash: str) -> ChatChange:
-    return _change(store, chat_id, lambda state: chats.share(state, owner_id, token_hash))
+def share_chat(uow: UnitOfWork, chat_id: UUID, owner_id: UUID, token_hash: str) -> ChatChange:
+    return _change(uow, chat_id, lambda state: chats.share(state, owner_id, token_hash))
 
 
-def unshare_chat(store: EventStore, chat_id: UUID, owner_id: UUID) -> ChatChange:
-    return _change(store, chat_id, lambda state: chats.unshare(state, owner_id))
+def unshare_chat(uow: UnitOfWork, chat_id: UUID, owner_id: UUID) -> ChatChange:
+    return _change(uow, chat_id, lambda state: chats.unshare(state, owner_id))
 
 
-def delete_chat(store: EventStore, chat_id: UUID, owner_id: UUID) -> ChatChange:
-    return _change(store, chat_id, lambda state: chats.delete(state, owner_id))
+def delete_chat(uow: UnitOfWork, chat_id: UUID, owner_id: UUID) -> ChatChange:
+    return _change(uow, chat_id, lambda state: chats.delete(state, owner_id))
 
 
-def mark_purged(store: EventStore, chat_id: UUID) -> ChatChange:
-    return _change(store, chat_id, chats.purge)
+def mark_purged(uow: UnitOfWork, chat_id: UUID) -> ChatChange:
+    return _change(uow, chat_id, chats.purge)
 
 
-def record_indexed(store: EventStore, chat_id: UUID, chunks: int) -> ChatChange:
-    return _change(store, chat_id, lambda state: chats.record_indexed(state, chunks))
+def _change(uow: UnitOfWork, chat_id: UUID, decide: Decision) -> ChatChange:
+    uow.record(*decide(uow.load(chat_id, chats.evolve)))
+    return _saved(uow, chat_id)
 
 
-def record_indexing_failed(store: EventStore, chat_id: UUID, reason: str) -> ChatChange:
-    return _change(store, chat_id, lambda state: chats.record_indexing_failed(state, reason))
-
-
-def _change(store: EventStore, chat_id: UUID, decide: Decision) -> ChatChange:
-    def attempt() -> ChatChange:
-        state = load_chat(store, chat_id)
-        events = decide(state)
-        if not events:
-            if state is None:
-                raise chats.ChatNotFound()
-            return ChatChange(state, False, store.head())
-        return ChatChange(_evolved(state, events), True, store.append(*events))
-
-    return with_retries(store, attempt)
-
-
-def _evolved(state: Chat | None, events: list[Event]) -> Chat:
-    chat = fold(chats.evolve, events, state)
-    assert chat is not None
-    return chat
+def _saved(uow: UnitOfWork, chat_id: UUID) -> ChatChange:
+    saved = uow.save()
+    chat = uow.load(chat_id, chats.evolve)
+    if chat is None:
+        raise chats.ChatNotFound()
+    return ChatChange(chat, saved.changed, saved.position)

@@ -5,6 +5,7 @@ Importing this package imports every event class, which registers its stored TOP
 
 from relivchats.domain import (
     chats,
+    conversations,
     credits,
     insights,
     payments,
@@ -16,6 +17,7 @@ from relivchats.domain import (
 
 __all__ = [
     "chats",
+    "conversations",
     "credits",
     "insights",
     "payments",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from relivchats.domain.errors import Conflict, InvalidCommand, NotFound
@@ -55,6 +55,18 @@ class DisplayNameSet(Event):
     TOPIC = "chats.DisplayNameSet.v1"
     me_participant: str | None
     title: str
+
+
+@dataclass(frozen=True)
+class IndexingRequested(Event):
+    """A question found the chat without a usable index: the indexer builds (or upgrades) it.
+
+    Racing questions meet at the chat's version, so one request, and one indexing task, exists
+    however many ask at once; `ChatIndexed` or `IndexingFailed` ends it.
+    """
+
+    TOPIC = "chats.IndexingRequested.v1"
+    reason: str  # "unindexed" or "payload_upgrade": never chat content
 
 
 @dataclass(frozen=True)
@@ -123,6 +135,7 @@ class Chat:
     share_token_hash: str | None = None
     indexed_chunks: int | None = None
     indexing_failure: str | None = None
+    indexing_requested_at: datetime | None = None  # an open request (questions' lazy indexing)
     deleted: bool = False
     purged: bool = False
 
@@ -147,10 +160,14 @@ def evolve(state: Chat | None, event: Event) -> Chat:
     state = replace(state, version=event.originator_version)
     if isinstance(event, DisplayNameSet):
         return replace(state, me_participant=event.me_participant, title=event.title)
+    if isinstance(event, IndexingRequested):
+        return replace(state, indexing_requested_at=event.timestamp)
     if isinstance(event, ChatIndexed):
-        return replace(state, indexed_chunks=event.chunks, indexing_failure=None)
+        return replace(
+            state, indexed_chunks=event.chunks, indexing_failure=None, indexing_requested_at=None
+        )
     if isinstance(event, IndexingFailed):
-        return replace(state, indexing_failure=event.reason)
+        return replace(state, indexing_failure=event.reason, indexing_requested_at=None)
     if isinstance(event, ChatShared):
         return replace(state, share_token_hash=event.share_token_hash)
     if isinstance(event, ChatUnshared):
@@ -261,8 +278,22 @@ def purge(state: Chat | None) -> list[Event]:
     return [ChatPurged(**next_event_fields(state.id, state.version))]
 
 
+def request_indexing(
+    state: Chat | None, owner_id: UUID, reason: str, at: datetime, stale_after: timedelta
+) -> list[Event]:
+    """Ask the indexer for the chat's index, unless a request younger than `stale_after` is open
+    (an older one is taken as lost: its task was dropped or its worker gone for good)."""
+    chat = owned(state, owner_id)
+    requested = chat.indexing_requested_at
+    if requested is not None and at - requested < stale_after:
+        return []
+    return [IndexingRequested(**next_event_fields(chat.id, chat.version), reason=reason)]
+
+
 def record_indexed(state: Chat | None, chunks: int) -> list[Event]:
-    if state is None or state.deleted or state.indexed_chunks == chunks:
+    if state is None or state.deleted:
+        return []
+    if state.indexed_chunks == chunks and state.indexing_requested_at is None:
         return []
     return [ChatIndexed(**next_event_fields(state.id, state.version), chunks=chunks)]
 

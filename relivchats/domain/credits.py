@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import ClassVar, Literal
 from uuid import UUID
 
@@ -21,6 +22,7 @@ ReversalReason = Literal["refund", "dispute"]
 Outcome = Literal["captured", "released"]
 
 
+@lru_cache(maxsize=65536)  # a uuid5 (SHA-1) per balance read otherwise
 def account_id_for(user_id: UUID) -> UUID:
     return deterministic_id("credit-account", user_id)
 

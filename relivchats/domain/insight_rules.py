@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from uuid import UUID
 
-from relivchats.domain import chats, credits_rules
+from relivchats.domain import chats, credits_rules, insights
 from relivchats.domain.catalogue import Category
 from relivchats.domain.chats import Chat
 from relivchats.domain.credits import CreditAccount, ReservationReleased
@@ -41,20 +41,14 @@ from relivchats.domain.insights import (
     JobNotSettled,
     JobRequested,
     JobSettled,
-    evolve_job,
     reservation_id_for,
 )
-from relivchats.domain.unlock_slots import (
-    InsightDeliveredLate,
-    SlotClosed,
-    SlotOpened,
-    UnlockSlot,
-)
+from relivchats.domain.unlock_slots import InsightDeliveredLate, SlotClosed, SlotOpened, UnlockSlot
 
 
-def share_of_cost(cost: int, insights: int, total: int) -> int:
-    """The coins for `insights` of a category's `total` types, rounded up."""
-    return -(-cost * insights // total)
+def share_of_cost(cost: int, types: int, total: int) -> int:
+    """The coins for `types` of a category's `total` insight types, rounded up."""
+    return -(-cost * types // total)
 
 
 @dataclass(frozen=True)
@@ -214,7 +208,7 @@ def record_outcomes(
         if outcome.insight_type in state.outcomes:
             continue  # one outcome per (job, type): a repeat changes nothing
         event = outcome.event(state)
-        state = evolve_job(state, event)
+        state = insights.evolve(state, event)
         recorded.append(event)
     if not recorded:
         return []

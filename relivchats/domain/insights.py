@@ -169,6 +169,10 @@ class InsightOutcome:
     error: str | None
 
 
+# The projection (projections/insights.py) moves `insight_jobs.status` through the same names.
+JobStatus = Literal["queued", "indexing", "generating", "captured", "released", "expired"]
+
+
 @dataclass(frozen=True)
 class InsightJob:
     id: UUID
@@ -198,6 +202,15 @@ class InsightJob:
         return self.excerpts is not None
 
     @property
+    def status(self) -> JobStatus:
+        """Where the job stands, as the API and the `insight_jobs` read model name it."""
+        if self.closed:
+            return self.settlement or "expired"
+        if self.generation_requested:
+            return "generating"
+        return "indexing" if self.indexing_required else "queued"
+
+    @property
     def pending_types(self) -> tuple[str, ...]:
         return tuple(t for t in self.insight_types if t not in self.outcomes)
 
@@ -216,7 +229,7 @@ def _succeeded(outcome: InsightOutcome | None) -> bool:
     return outcome is not None and outcome.succeeded
 
 
-def evolve_job(state: InsightJob | None, event: Event) -> InsightJob:
+def evolve(state: InsightJob | None, event: Event) -> InsightJob:
     if isinstance(event, JobRequested):
         return InsightJob(
             id=event.originator_id,
@@ -254,5 +267,5 @@ def _with_outcome(state: InsightJob, kind: str, outcome: InsightOutcome) -> Insi
     return replace(state, outcomes={**state.outcomes, kind: outcome})
 
 
-def replay_job(events: Iterable[Event]) -> InsightJob | None:
-    return fold(evolve_job, events)
+def replay(events: Iterable[Event]) -> InsightJob | None:
+    return fold(evolve, events)

@@ -170,6 +170,10 @@ class PaymentOutcome:
     credit_coins: int = 0
     reverse_coins: int = 0
 
+    @property
+    def moves_coins(self) -> bool:
+        return bool(self.credit_coins or self.reverse_coins)
+
 
 @dataclass(frozen=True)
 class PaymentDecision:

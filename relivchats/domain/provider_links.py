@@ -8,7 +8,6 @@ that may lag behind a capture arriving right after checkout.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -37,9 +36,7 @@ def link(provider: str, provider_order_id: str, order_id: UUID) -> list[Event]:
     ]
 
 
-def linked_order_id(events: Iterable[Event]) -> UUID | None:
-    """Our order id, from the link's events (none when the provider order is not ours)."""
-    for event in events:
-        if isinstance(event, ProviderOrderLinked):
-            return event.order_id
-    return None
+def evolve(state: UUID | None, event: Event) -> UUID:
+    """A link's state is our order id (none when the provider order is not ours)."""
+    assert isinstance(event, ProviderOrderLinked), f"unexpected {type(event).__name__}"
+    return event.order_id

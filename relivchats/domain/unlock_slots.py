@@ -56,7 +56,7 @@ def empty_slot(chat_id: UUID, category: str) -> UnlockSlot:
     return UnlockSlot(id=slot_id_for(chat_id, category), version=0)
 
 
-def evolve_slot(state: UnlockSlot | None, event: Event) -> UnlockSlot:
+def evolve(state: UnlockSlot | None, event: Event) -> UnlockSlot:
     base = state or UnlockSlot(id=event.originator_id, version=0)
     base = replace(base, version=event.originator_version)
     match event:
@@ -69,5 +69,5 @@ def evolve_slot(state: UnlockSlot | None, event: Event) -> UnlockSlot:
     return base
 
 
-def replay_slot(chat_id: UUID, category: str, events: Iterable[Event]) -> UnlockSlot:
-    return fold(evolve_slot, events, empty_slot(chat_id, category)) or empty_slot(chat_id, category)
+def replay(chat_id: UUID, category: str, events: Iterable[Event]) -> UnlockSlot:
+    return fold(evolve, events, empty_slot(chat_id, category)) or empty_slot(chat_id, category)

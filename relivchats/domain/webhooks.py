@@ -36,7 +36,7 @@ class WebhookReceipt:
     received_at: datetime
 
 
-def evolve_receipt(state: WebhookReceipt | None, event: Event) -> WebhookReceipt:
+def evolve(state: WebhookReceipt | None, event: Event) -> WebhookReceipt:
     assert isinstance(event, WebhookReceived), f"unexpected {type(event).__name__}"
     return WebhookReceipt(
         id=event.originator_id,

@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 
 import asyncpg
 
 from relivchats.adapters.eventstore import EVENTS_TABLE
-from relivchats.projections import eventlog
+from relivchats.projections import eventlog, metrics
 from relivchats.projections.base import LOG_START, Envelope, LogPosition, Projection
 
 log = logging.getLogger(__name__)
@@ -151,11 +152,15 @@ class ProjectionRunner:
         self, conn: asyncpg.Connection, batch: list[Envelope], upto: LogPosition
     ) -> None:
         last_recorded = batch[-1].recorded_at if batch else None
+        started = time.perf_counter()
         async with conn.transaction():
             await eventlog.advance_checkpoint(conn, self.name, self.position, upto, last_recorded)
             if batch:
                 await self.projection.apply(conn, batch)
         self.position = upto
+        if batch:
+            topics = [envelope.event.TOPIC for envelope in batch]
+            metrics.observe_batch(self.name, topics, time.perf_counter() - started)
 
     async def _apply_one_by_one(self, conn: asyncpg.Connection, batch: Sequence[Envelope]) -> None:
         """Find the failing event: apply what precedes it, record it, and stop there."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from relivchats.projections.base import Projection
 from relivchats.projections.chats import ChatsProjection
+from relivchats.projections.conversations import ConversationsProjection
 from relivchats.projections.dispatcher import DispatcherProjection
 from relivchats.projections.insights import InsightsProjection
 from relivchats.projections.ledger import LedgerProjection
@@ -24,6 +25,7 @@ def all_projections() -> list[Projection]:
         LedgerProjection(),
         ChatsProjection(),
         InsightsProjection(),
+        ConversationsProjection(),
     ]
 
 

@@ -26,6 +26,7 @@ from celery.signals import worker_process_init, worker_process_shutdown
 
 from relivchats.adapters.eventstore import EventStore
 from relivchats.settings import Settings, get_settings
+from relivchats.workers.metrics import QueueDepthCollector, count_tasks
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ TASK_MODULES = (
     "relivchats.workers.sweeper",
     "relivchats.workers.maintenance",
     "relivchats.workers.indexing",
+    "relivchats.workers.chat_indexing",
     "relivchats.workers.generation",
 )
 SWEEP_TASK = "maintenance.sweep_expired_reservations"
@@ -123,5 +125,11 @@ def _close(**_: Any) -> None:
         _Process.store = None
 
 
+def queue_depth(settings: Settings) -> QueueDepthCollector:
+    """The broker's queues, as the metrics exporters of worker, indexer and beat show them."""
+    return QueueDepthCollector(settings.redis_url, settings.celery_key_prefix, QUEUES)
+
+
+count_tasks()
 worker_process_init.connect(_build_after_fork)
 worker_process_shutdown.connect(_close)

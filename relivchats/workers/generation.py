@@ -33,9 +33,9 @@ from relivchats.adapters.llm import (
     make_llm,
 )
 from relivchats.adapters.llm.faults import FaultyLlm
-from relivchats.commands.chats import load_chat
 from relivchats.commands.insight_outcomes import record_outcomes
-from relivchats.commands.insights import load_job
+from relivchats.commands.unit_of_work import execute
+from relivchats.domain import chats, insights
 from relivchats.domain.catalogue import insight_type, validate_insight
 from relivchats.domain.chats import Chat
 from relivchats.domain.insight_rules import Failure, Success
@@ -51,6 +51,7 @@ from relivchats.workers.attempts import (
     retry_later,
 )
 from relivchats.workers.material import excerpts_of, insight_material, wanted_seqs
+from relivchats.workers.metrics import observe_llm
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +101,13 @@ class Written:
 )
 def generate_insight(self: Any, job_id: str, kind: str) -> str:
     settings, store = get_settings(), worker_store()
-    job = load_job(store, UUID(job_id))
+    job = insights.replay(store.load(UUID(job_id)))
     if job is None or job.excerpts is None or kind in job.outcomes:
         return "already recorded"
-    chat = load_chat(store, job.chat_id)
+    chat = chats.replay(store.load(job.chat_id))
     if chat is None or chat.deleted:
-        record_outcomes(store, job.id, [Failure(kind, "chat_deleted", attempt_number(self))])
+        failure = Failure(kind, "chat_deleted", attempt_number(self))
+        execute(store, record_outcomes, job.id, [failure])
         return "chat deleted"
     llm, cipher = _llm_and_cipher(settings)
     try:
@@ -132,7 +134,7 @@ def _retry_or_record_failure(
     if code != "provider_refused":
         retry_later(task, error, settings.insight_attempts, settings)
     failure = Failure(kind, code, attempt_number(task))
-    record_outcomes(worker_store(), job.id, [failure])
+    execute(worker_store(), record_outcomes, job.id, [failure])
 
 
 def write_insight(
@@ -164,10 +166,13 @@ def _record_success(
     content_id = uuid.uuid4()
     with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:
         store_insight(conn, cipher, content_id, job.chat_id, job.id, kind, w.insight)
-        outcome = record_outcomes(worker_store(), job.id, [_success(task, kind, content_id, w)])
-        if not outcome.recorded:  # another delivery of this task recorded its insight first
+        success = _success(task, kind, content_id, w)
+        outcome = execute(worker_store(), record_outcomes, job.id, [success])
+        if not outcome.changed:  # another delivery of this task recorded its insight first
             erase_insight(conn, content_id)
             return "already recorded"
+    r = w.result
+    observe_llm(r.model, r.prompt_tokens, r.output_tokens, r.thinking_tokens, r.latency_ms)
     log.info(
         "insight generated",
         extra={

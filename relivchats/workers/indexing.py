@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,15 +30,18 @@ from uuid import UUID
 import psycopg
 
 from relivchats.adapters.chat_content import StoredMessage, read_messages
+from relivchats.adapters.chunk_search import search_socket_path
+from relivchats.adapters.conversation_content import erase_chat_conversations
 from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.embeddings import Embedder, make_embedder
 from relivchats.adapters.eventstore import EventStore
+from relivchats.adapters.indexing_progress import progress_reporter
 from relivchats.adapters.insight_content import erase_chat_insights
 from relivchats.adapters.llm.gemini import GeminiConnection
 from relivchats.adapters.vectorstore import ChunkVector, VectorStore
-from relivchats.commands.chats import load_chat
 from relivchats.commands.insight_outcomes import fail_pending, start_generation
-from relivchats.commands.insights import load_job
+from relivchats.commands.unit_of_work import execute
+from relivchats.domain import chats, insights
 from relivchats.domain.catalogue import insight_type
 from relivchats.domain.chats import Chat
 from relivchats.domain.chunking import Chunk, chunk_messages
@@ -48,6 +51,8 @@ from relivchats.projections.dispatcher import FORGET_CHAT_TASK, PREPARE_JOB_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store
 from relivchats.workers.attempts import backoff_s, error_code, infrastructure_retries
+from relivchats.workers.metrics import observe_embedding
+from relivchats.workers.search_service import SearchService
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +115,13 @@ def retrieval() -> Retrieval:
 
 
 def warm_up(**_: Any) -> None:
-    """Connected to `worker_process_init` by `relivchats indexer`: load before the first task."""
+    """Connected to `worker_process_init` by `relivchats indexer`: load before the first task,
+    and in the embedded deployment serve the API's searches from this process."""
     _Process.retrieval = None  # never a parent's client: the store's lock is per process
-    retrieval()
+    owner = retrieval()
+    settings = get_settings()
+    if not settings.qdrant_url:
+        SearchService(search_socket_path(settings.data_dir), owner.vectors).start()
 
 
 @dataclass(frozen=True)
@@ -148,21 +157,22 @@ def prepare_job(self: Any, job_id: str, failures: int = 0) -> str:
             countdown = backoff_s(settings, failures)
             raise self.retry(kwargs={"failures": failures}, countdown=countdown) from None
         code = "indexing_" + error_code(error)
-        fail_pending(worker_store(), UUID(job_id), code, failures, indexing_failed=True)
+        store = worker_store()
+        execute(store, fail_pending, UUID(job_id), code, failures, indexing_failed=True)
         return "indexing failed"
 
 
 def _prepare(store: EventStore, settings: Settings, job_id: UUID, failures: int) -> str:
-    job = load_job(store, job_id)
+    job = insights.replay(store.load(job_id))
     if job is None or job.generation_requested or job.settlement is not None:
         return "already prepared"
-    chat = load_chat(store, job.chat_id)
+    chat = chats.replay(store.load(job.chat_id))
     if chat is None or chat.deleted:
-        fail_pending(store, job.id, "chat_deleted", failures + 1, indexing_failed=False)
+        execute(store, fail_pending, job.id, "chat_deleted", failures + 1, indexing_failed=False)
         return "chat deleted"
     deadline = time.monotonic() + max(5, settings.celery_task_soft_time_limit_s - MARGIN_S)
     chunks, excerpts = index_and_choose(retrieval(), settings, chat, job, deadline)
-    start_generation(store, job.id, chunks, excerpts)
+    execute(store, start_generation, job.id, chunks, excerpts)
     return "prepared"
 
 
@@ -181,12 +191,17 @@ def index_and_choose(
 
 
 def index_chat(owner: Retrieval, settings: Settings, chat: Chat, deadline: float) -> int:
+    """Embed what is missing, and give chunks stored before speakers were recorded theirs."""
     started = time.perf_counter()
     with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
         messages = read_messages(conn, owner.cipher, chat.id, chat.content_id)
     lines = text_lines(messages, chat.participants)
     chunks = chunk_messages(lines)
-    embedded = ensure_indexed(owner, chat.id, chunks, lines, deadline)
+    report = progress_reporter(settings.redis_url, settings.celery_key_prefix, chat.id, len(chunks))
+    speakers = [speaker_indices(chunk, chat.participants) for chunk in chunks]
+    embedded = ensure_indexed(owner, chat.id, chunks, lines, deadline, speakers, report)
+    if owner.vectors.without_speakers(chat.id):
+        owner.vectors.set_speakers(chat.id, speakers)
     log.info(
         "chat indexed",
         extra={
@@ -215,6 +230,8 @@ def ensure_indexed(
     chunks: Sequence[Chunk],
     lines: Sequence[_Line],
     deadline: float,
+    speakers: Sequence[tuple[int, ...]] | None = None,
+    report: Callable[[int], None] = lambda stored: None,
 ) -> int:
     """Embed and store the chunks not stored yet (at least one batch per run, then until the
     deadline: IndexingPaused); returns how many were embedded now."""
@@ -227,13 +244,27 @@ def ensure_indexed(
             log.info("indexing paused", extra={"chat_id": str(chat_id), "stored": start})
             raise IndexingPaused()
         batch = chunks[start : start + EMBED_BATCH]
+        started = time.perf_counter()
         vectors = owner.embedder.embed_documents([chunk.text for chunk in batch])
+        observe_embedding(owner.embedder.name, len(batch), time.perf_counter() - started)
         stored = zip(batch, vectors, strict=True)
-        owner.vectors.upsert_chunks(chat_id, [_vector(c, v, lines) for c, v in stored])
+        owner.vectors.upsert_chunks(
+            chat_id,
+            [_vector(c, v, lines, speakers[c.index] if speakers else ()) for c, v in stored],
+        )
+        report(start + len(batch))
+    report(len(chunks))
     return len(chunks) - present
 
 
-def _vector(chunk: Chunk, vector: Sequence[float], lines: Sequence[_Line]) -> ChunkVector:
+def speaker_indices(chunk: Chunk, participants: Sequence[str]) -> tuple[int, ...]:
+    """A chunk's speakers as positions in the chat's participant list: no names in payloads."""
+    return tuple(participants.index(name) for name in chunk.speakers)
+
+
+def _vector(
+    chunk: Chunk, vector: Sequence[float], lines: Sequence[_Line], speakers: tuple[int, ...]
+) -> ChunkVector:
     """Positions in the payload are message seqs in the content store, where text is fetched."""
     return ChunkVector(
         chunk_index=chunk.index,
@@ -243,6 +274,7 @@ def _vector(chunk: Chunk, vector: Sequence[float], lines: Sequence[_Line]) -> Ch
         message_count=chunk.message_count,
         first_message=lines[chunk.first_message].seq,
         end_message=lines[chunk.end_message - 1].seq + 1,
+        speakers=speakers,
     )
 
 
@@ -257,10 +289,12 @@ def best_ranges(owner: Retrieval, chat_id: UUID, kind: str, limit: int) -> list[
     name=FORGET_CHAT_TASK, **infrastructure_retries(get_settings())
 )
 def forget_chat(chat_id: str) -> str:
-    """A deleted chat's vectors and generated insights go (its messages: the purge task)."""
+    """A deleted chat's vectors, generated insights and questions' text go (its messages: the
+    purge task)."""
     settings = get_settings()
     retrieval().vectors.delete_chat(UUID(chat_id))
     with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:
         erased = erase_chat_insights(conn, UUID(chat_id))
+        erase_chat_conversations(conn, UUID(chat_id))
     log.info("deleted chat forgotten", extra={"chat_id": chat_id, "insights_erased": erased})
     return "forgotten"

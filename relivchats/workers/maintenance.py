@@ -23,11 +23,14 @@ import psycopg
 
 from relivchats.adapters.chat_content import erase_content, unreferenced_content
 from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.chats import load_chat, mark_purged
+from relivchats.commands.chats import mark_purged
+from relivchats.commands.unit_of_work import execute
+from relivchats.domain import chats
 from relivchats.domain.errors import DomainError
 from relivchats.projections.chat_queries import PENDING_PURGE_SQL
 from relivchats.settings import get_settings
 from relivchats.workers.app import PURGE_TASK, celery_app, worker_store
+from relivchats.workers.metrics import observe_purge
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ def purge_content(
                     "purge skipped a chat", extra={"chat_id": str(chat_id), "error": error.code}
                 )
         for content_id, chat_id in unreferenced_content(conn, orphan_grace, batch):
-            chat = load_chat(store, chat_id)
+            chat = chats.replay(store.load(chat_id))
             if chat is not None and chat.content_id == content_id:
                 if chat.deleted:  # deleted, and the read model has not queued it yet
                     _purge_chat(conn, store, chat_id, content_id)
@@ -63,6 +66,7 @@ def purge_content(
             erase_content(conn, content_id)
             orphans += 1
     result = PurgeResult(chats=purged, orphans=orphans, failed=failed)
+    observe_purge(purged, orphans, failed)
     if purged or orphans or failed:
         log.info("chat content purged", extra=asdict(result))
     return result
@@ -73,7 +77,7 @@ def _purge_chat(
 ) -> None:
     """Erase one deleted chat's content, then record it; erasing twice is harmless."""
     erase_content(conn, content_id)
-    mark_purged(store, chat_id)
+    execute(store, mark_purged, chat_id)
 
 
 @celery_app.task(name=PURGE_TASK)  # type: ignore[untyped-decorator]

@@ -21,11 +21,13 @@ import psycopg
 
 from relivchats.adapters.eventstore import EventStore
 from relivchats.commands.insight_outcomes import expire_due
+from relivchats.commands.unit_of_work import execute
 from relivchats.domain.errors import DomainError
 from relivchats.domain.events import now
 from relivchats.projections.ledger_queries import DUE_ACCOUNTS_SQL
 from relivchats.settings import get_settings
 from relivchats.workers.app import SWEEP_TASK, celery_app, worker_store
+from relivchats.workers.metrics import SWEEPER_RELEASED
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +50,14 @@ def sweep(store: EventStore, database_url: str, at: datetime, limit: int) -> Swe
     users = due_accounts(database_url, at, limit)
     for user_id in users:
         try:
-            released += len(expire_due(store, user_id, at).recorded)
+            released += len(execute(store, expire_due, user_id, at).recorded)
         except DomainError as error:  # one busy account must not stop the sweep
             failed += 1
             log.warning(
                 "sweep skipped an account", extra={"user_id": str(user_id), "error": error.code}
             )
     result = SweepResult(accounts=len(users), released=released, failed=failed)
+    SWEEPER_RELEASED.inc(released)
     if users:
         log.info("expired reservations swept", extra=asdict(result))
     return result

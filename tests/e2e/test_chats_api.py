@@ -11,12 +11,19 @@ import pytest
 
 from relivchats.adapters.ratelimit import KEY_PREFIX
 from relivchats.adapters.whatsapp import parse_upload
-from relivchats.commands.chats import record_indexed
+from relivchats.commands.unit_of_work import UnitOfWork, dispatch
+from relivchats.domain import chats
 from relivchats.domain.statistics import compute_statistics
 from tests.chat_uploads import fixture_bytes, small_export, upload, uploaded, zipped
 from tests.helpers import auth
 
 HAND_COUNTED = fixture_bytes("hand_counted_android.txt")
+
+
+def record_indexed(uow: UnitOfWork, chat_id: uuid.UUID, chunks: int) -> int:
+    """What the indexing worker's generation request records about the chat."""
+    uow.record(*chats.record_indexed(uow.load(chat_id, chats.evolve), chunks))
+    return uow.save().position
 
 
 def as_json(value: Any) -> Any:
@@ -162,9 +169,9 @@ async def test_vector_status_follows_indexing(app, client, projector, token_for,
     chat_id = (await uploaded(client, headers, HAND_COUNTED))["chat"]["chat_id"]
     before = (await client.get(f"/api/chats/{chat_id}/vector-status", headers=headers)).json()
 
-    indexed = await app.state.event_store.command(record_indexed, uuid.UUID(chat_id), 7)
+    indexed = await dispatch(app.state.event_store, record_indexed, uuid.UUID(chat_id), 7)
     after = await client.get(
-        f"/api/chats/{chat_id}/vector-status?min_position={indexed.position}", headers=headers
+        f"/api/chats/{chat_id}/vector-status?min_position={indexed}", headers=headers
     )
 
     assert (before["status"], before["searchable"]) == ("not_indexed", False)

@@ -12,11 +12,12 @@ import asyncpg
 import pytest
 
 from relivchats.api.errors import status_for
-from relivchats.commands.credits import purchase_coins, reserve_coins
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain.credits import CoinsReserved, account_id_for
 from relivchats.domain.errors import DomainError
 from relivchats.domain.packages import active_packages
 from tests.helpers import AUDITOR_CLAIMS, auth
+from tests.ledger_commands import purchase_coins, reserve_coins
 
 
 async def registered(client: Any, token: str) -> tuple[uuid.UUID, dict[str, str], int]:
@@ -42,9 +43,15 @@ async def test_balance_shows_balance_held_and_available_in_one_query(
     app, client, projector, token_for, subject, count_queries
 ):
     user_id, headers, _ = await registered(client, token_for(subject))
-    change = await app.state.event_store.command(purchase_coins, user_id, uuid.uuid4(), 400)
-    held = await app.state.event_store.command(
-        reserve_coins, user_id, uuid.uuid4(), 100, uuid.uuid4(), datetime.now(UTC) + timedelta(1)
+    change = await dispatch(app.state.event_store, purchase_coins, user_id, uuid.uuid4(), 400)
+    held = await dispatch(
+        app.state.event_store,
+        reserve_coins,
+        user_id,
+        uuid.uuid4(),
+        100,
+        uuid.uuid4(),
+        datetime.now(UTC) + timedelta(1),
     )
     await client.get(f"/api/credits/balance?min_position={held.position}", headers=headers)
 
@@ -67,7 +74,7 @@ async def test_transactions_are_paged_newest_first_with_a_total_in_constant_quer
 ):
     user_id, headers, _ = await registered(client, token_for(subject))
     for coins in (400, 850, 1600, 400, 850):
-        change = await app.state.event_store.command(purchase_coins, user_id, uuid.uuid4(), coins)
+        change = await dispatch(app.state.event_store, purchase_coins, user_id, uuid.uuid4(), coins)
     await client.get(f"/api/credits/balance?min_position={change.position}", headers=headers)
 
     count_queries.clear()
@@ -121,7 +128,7 @@ async def test_auditor_reads_the_ledger_in_order_and_verifies_it(
     app, client, projector, token_for, subject
 ):
     user_id, _, _ = await registered(client, token_for(subject))
-    change = await app.state.event_store.command(purchase_coins, user_id, uuid.uuid4(), 850)
+    change = await dispatch(app.state.event_store, purchase_coins, user_id, uuid.uuid4(), 850)
     auditor = auth(token_for(f"auditor-{uuid.uuid4()}", extra_claims=AUDITOR_CLAIMS))
 
     ledger = await client.get(
@@ -194,12 +201,14 @@ async def test_fifty_concurrent_reservations_on_one_account_reserve_exactly_what
     endpoint's tests will repeat this over HTTP."""
     user_id, headers, _ = await registered(client, token_for(subject))
     store = app.state.event_store
-    await store.command(purchase_coins, user_id, uuid.uuid4(), 1600)  # 1650: room for k = 4
+    await dispatch(store, purchase_coins, user_id, uuid.uuid4(), 1600)  # 1650: room for k = 4
     expires_at = datetime.now(UTC) + timedelta(minutes=20)
 
     async def unlock() -> int:
         try:
-            await store.command(reserve_coins, user_id, uuid.uuid4(), 400, uuid.uuid4(), expires_at)
+            await dispatch(
+                store, reserve_coins, user_id, uuid.uuid4(), 400, uuid.uuid4(), expires_at
+            )
         except DomainError as refused:
             return status_for(refused)
         return 201

@@ -30,7 +30,7 @@ from relivchats.projections.rebuild import differences
 from tests.chat_uploads import export_of, uploaded
 from tests.conftest import TEST_SECRET, throwaway_database
 from tests.fakes.chat_exports import FakeMessage, generate_chat
-from tests.helpers import eventually
+from tests.helpers import eventually, free_port
 from tests.insight_flows import ROMANTIC_TYPES, unlock, user_with_coins
 from tests.worker_platform import (
     Workers,
@@ -83,7 +83,13 @@ class Platform:
 async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Platform]:
     folder = tmp_path_factory.mktemp("insights-flow")
     with throwaway_database() as database_url:
-        settings = platform_settings(database_url, folder, insight_attempts=2)
+        settings = platform_settings(
+            database_url,
+            folder,
+            insight_attempts=2,
+            worker_metrics_port=free_port(),
+            indexer_metrics_port=free_port(),
+        )
         workers = Workers(settings, folder)
         workers.start_all()
         store = EventStore(settings)
@@ -141,6 +147,40 @@ async def test_unlock_indexes_generates_every_insight_and_captures_the_reservati
     }
     vectors = await platform.client.get(f"/api/chats/{chat_id}/vector-status", headers=headers)
     assert vectors.json()["searchable"] is True
+
+
+def scraped(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample a running process exports on its metrics port."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: dict[Any, float], name: str, **labels: str) -> float:
+    return sum(v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= ls)
+
+
+async def test_the_workers_export_task_counts_durations_queue_depth_and_tokens(platform):
+    """Runs after a job was generated: what `curl` of each worker's metrics port shows."""
+    generation = scraped(platform.settings.worker_metrics_port)
+    indexing = scraped(platform.settings.indexer_metrics_port)
+
+    prepare, generate = "indexing.prepare_job", "generation.generate_insight"
+    succeeded = {"outcome": "succeeded"}
+    assert value(indexing, "relivchats_tasks_total", task=prepare, **succeeded) >= 1
+    assert value(generation, "relivchats_tasks_total", task=generate, **succeeded) >= 6
+    assert value(indexing, "relivchats_task_duration_seconds_count", task=prepare) >= 1
+    assert value(generation, "relivchats_task_duration_seconds_count", task=generate) >= 6
+    assert value(generation, "relivchats_task_queue_wait_seconds_count", queue="generation") >= 6
+    assert value(indexing, "relivchats_embedded_chunks_total") > 0
+    assert value(generation, "relivchats_llm_tokens_total", kind="prompt") > 0
+    for queue in ("indexing", "generation", "maintenance"):
+        assert ("relivchats_queue_depth", frozenset({("queue", queue)})) in generation
 
 
 async def test_a_failing_insight_releases_the_reservation_and_retry_regenerates_only_it(platform):

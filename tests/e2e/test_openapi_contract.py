@@ -79,6 +79,7 @@ def fuzzed_settings(settings: Settings, private_database_url: str) -> Settings:
             "rate_limit_upload": "10000/minute",
             "rate_limit_unlock": "10000/minute",
             "rate_limit_order": "10000/minute",
+            "rate_limit_rag": "10000/minute",
             # Fuzzed min_position values name positions never written: do not wait 2 s for each.
             "min_position_timeout_s": 0.2,
         }

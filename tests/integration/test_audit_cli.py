@@ -15,12 +15,13 @@ import asyncpg
 import pytest
 
 from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.credits import purchase_coins
+from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
 from relivchats.domain.credits import account_id_for
 from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.rebuild import rebuild
 from relivchats.settings import Settings
+from tests.ledger_commands import purchase_coins
 
 
 def relivchats(database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -34,8 +35,8 @@ async def ledger_database(private_database_url: str) -> tuple[str, uuid.UUID]:
     """Two users with a few coin movements, projected."""
     store = EventStore(Settings(database_url=private_database_url))
     try:
-        users = [register_user(store, f"audited-{n}").user.id for n in range(2)]
-        purchase_coins(store, users[0], uuid.uuid4(), 850)
+        users = [execute(store, register_user, f"audited-{n}").user.id for n in range(2)]
+        execute(store, purchase_coins, users[0], uuid.uuid4(), 850)
     finally:
         store.close()
     await rebuild(private_database_url, LedgerProjection())

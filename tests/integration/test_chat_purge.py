@@ -15,6 +15,7 @@ from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.whatsapp import parse_upload
 from relivchats.commands.chats import delete_chat, record_upload
+from relivchats.commands.unit_of_work import execute
 from relivchats.domain.chats import ChatPurged, UploadSummary
 from relivchats.domain.statistics import compute_statistics
 from relivchats.projections.chats import ChatsProjection
@@ -53,7 +54,7 @@ def write_content(settings: Settings, chat_id: uuid.UUID) -> UploadSummary:
 def uploaded_chat(store: EventStore, settings: Settings) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
     owner_id, chat_id = uuid.uuid4(), uuid.uuid4()
     summary = write_content(settings, chat_id)
-    record_upload(store, chat_id, owner_id, summary, None)
+    execute(store, record_upload, chat_id, owner_id, summary, None)
     return owner_id, chat_id, summary.content_id
 
 
@@ -90,7 +91,7 @@ async def projector_reached(projector, settings: Settings, position: int) -> Non
 
 async def test_purge_erases_a_deleted_chats_content_and_records_it_once(store, settings, projector):
     owner_id, chat_id, content_id = uploaded_chat(store, settings)
-    deleted = delete_chat(store, chat_id, owner_id)
+    deleted = execute(store, delete_chat, chat_id, owner_id)
     await projector_reached(projector, settings, deleted.position)
 
     await asyncio.to_thread(purge, store, settings)
@@ -130,7 +131,7 @@ async def test_a_deleted_chat_the_read_model_has_not_queued_is_still_purged(priv
     lagging_store = EventStore(settings)
     try:
         owner_id, chat_id, content_id = uploaded_chat(lagging_store, settings)
-        delete_chat(lagging_store, chat_id, owner_id)
+        execute(lagging_store, delete_chat, chat_id, owner_id)
 
         await asyncio.to_thread(purge, lagging_store, settings, NO_GRACE)
 
@@ -151,7 +152,7 @@ async def test_a_celery_worker_purges_a_deleted_chat(private_database_url, tmp_p
     worker = start_maintenance_worker(settings, tmp_path / "worker.log", concurrency=1)
     try:
         owner_id, chat_id, content_id = uploaded_chat(store, settings)
-        delete_chat(store, chat_id, owner_id)
+        execute(store, delete_chat, chat_id, owner_id)
         await rebuild(private_database_url, ChatsProjection())  # the read model queues it
         create_celery(settings).send_task(PURGE_TASK)
 

@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from typing import Any
 
 import asyncpg
 import pytest
 
-from relivchats.adapters.eventstore import AsyncEventStore
+from relivchats.adapters.eventstore import AsyncEventStore, EventStore
+from relivchats.adapters.ingest import IngestInterrupted, IngestPool
 from relivchats.commands.chat_upload import upload_chat
-from relivchats.commands.chats import record_upload
-from relivchats.commands.ingest import IngestInterrupted, IngestPool
-from relivchats.domain.chats import chat_id_for
+from relivchats.domain.chats import ChatUploaded, chat_id_for
+from relivchats.domain.events import Event
 from relivchats.domain.uploads import ChatTooLargeToProcess
 from tests.chat_uploads import small_export
 from tests.fakes.chat_exports import STYLE_BY_NAME, generate_chat, render_export
@@ -24,13 +23,23 @@ from tests.fakes.chat_exports import STYLE_BY_NAME, generate_chat, render_export
 class AppendFails:
     """The real store, except that appending the upload's event fails."""
 
-    def __init__(self, store: AsyncEventStore):
+    def __init__(self, store: EventStore):
         self.store = store
+        self.command_max_attempts = store.command_max_attempts
 
-    async def command(self, func: Any, *args: Any) -> Any:
-        if func is record_upload:
+    def load(self, aggregate_id: uuid.UUID, after: int | None = None) -> list[Event]:
+        return self.store.load(aggregate_id, after)
+
+    def append(self, *events: Event) -> int:
+        if any(isinstance(event, ChatUploaded) for event in events):
             raise ConnectionError("the database went away")
-        return await self.store.command(func, *args)
+        return self.store.append(*events)
+
+    def head(self) -> int:
+        return self.store.head()
+
+    def close(self) -> None:
+        """The real store is the app's: it closes it."""
 
 
 async def contents_of(database_url: str, chat_id: uuid.UUID) -> int:
@@ -43,12 +52,15 @@ async def contents_of(database_url: str, chat_id: uuid.UUID) -> int:
 
 async def test_content_is_erased_when_its_event_cannot_be_appended(app, settings):
     owner = uuid.uuid4()
-    store = AppendFails(app.state.event_store)
+    store = AsyncEventStore(AppendFails(app.state.event_store.store), threads=2)
 
-    with pytest.raises(ConnectionError):
-        await upload_chat(
-            store, app.state.ingest_pool, app.state.content_cipher, owner, small_export(), "k"
-        )
+    try:
+        with pytest.raises(ConnectionError):
+            await upload_chat(
+                store, app.state.ingest_pool, app.state.content_cipher, owner, small_export(), "k"
+            )
+    finally:
+        store.close()
 
     chat_id = chat_id_for(owner, "k")
     assert await contents_of(settings.database_url, chat_id) == 0
@@ -69,7 +81,7 @@ async def test_racing_uploads_under_one_key_make_one_chat_and_keep_one_content(a
     )
 
     assert both[0].chat.id == both[1].chat.id
-    assert sorted(upload.created for upload in both) == [False, True]
+    assert sorted(upload.changed for upload in both) == [False, True]
     assert await contents_of(settings.database_url, both[0].chat.id) == 1
 
 

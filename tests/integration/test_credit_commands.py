@@ -14,25 +14,16 @@ import psycopg
 import pytest
 
 from relivchats.adapters.eventstore import EventStore
-from relivchats.commands.credits import (
+from relivchats.commands.unit_of_work import execute
+from relivchats.commands.users import register_user
+from relivchats.domain.credits import AccountOpened, account_id_for
+from relivchats.settings import Settings
+from tests.ledger_commands import (
     capture_reservation,
     open_account,
     purchase_coins,
-    release_reservation,
     reserve_coins,
 )
-from relivchats.commands.users import register_user
-from relivchats.domain.credits import AccountOpened, account_id_for
-from relivchats.domain.errors import (
-    Conflict,
-    InsufficientFunds,
-    ReservationAlreadyResolved,
-    UnknownReservation,
-    UserDeleted,
-)
-from relivchats.domain.events import next_event_fields
-from relivchats.domain.users import UserDeletionRequested, user_id_for
-from relivchats.settings import Settings
 
 LATER = datetime.now(UTC) + timedelta(minutes=20)
 
@@ -47,26 +38,26 @@ def elsewhere(settings: Settings) -> Iterator[EventStore]:
 @pytest.fixture
 def user_id(store: EventStore) -> uuid.UUID:
     fresh = uuid.uuid4()
-    open_account(store, fresh)
+    execute(store, open_account, fresh)
     return fresh
 
 
 def test_a_stale_cache_never_refuses_what_the_account_allows(store, elsewhere, user_id):
-    assert open_account(elsewhere, user_id).account.available == 50  # cached over there
-    purchase_coins(store, user_id, uuid.uuid4(), 400)
+    assert execute(elsewhere, open_account, user_id).account.available == 50  # cached over there
+    execute(store, purchase_coins, user_id, uuid.uuid4(), 400)
 
-    held = reserve_coins(elsewhere, user_id, uuid.uuid4(), 400, uuid.uuid4(), LATER)
+    held = execute(elsewhere, reserve_coins, user_id, uuid.uuid4(), 400, uuid.uuid4(), LATER)
 
-    assert (held.duplicate, held.available) == (False, 50)
+    assert (held.changed, held.available) == (True, 50)
 
 
 def test_a_reservation_made_in_one_process_is_captured_in_another(store, elsewhere, user_id):
-    open_account(elsewhere, user_id)
-    held = reserve_coins(store, user_id, uuid.uuid4(), 20, uuid.uuid4(), LATER)
+    execute(elsewhere, open_account, user_id)
+    held = execute(store, reserve_coins, user_id, uuid.uuid4(), 20, uuid.uuid4(), LATER)
 
-    spent = capture_reservation(elsewhere, user_id, held.reservation_id)
+    spent = execute(elsewhere, capture_reservation, user_id, held.reservation_id)
 
-    assert (spent.outcome, spent.amount, spent.available, spent.duplicate) == (
+    assert (spent.outcome, spent.amount, spent.available, not spent.changed) == (
         "captured",
         20,
         30,
@@ -75,57 +66,19 @@ def test_a_reservation_made_in_one_process_is_captured_in_another(store, elsewhe
 
 
 def test_racing_processes_both_act_on_the_newest_account(store, elsewhere, user_id):
-    open_account(elsewhere, user_id)
-    reserve_coins(store, user_id, uuid.uuid4(), 10, uuid.uuid4(), LATER)  # elsewhere is stale
+    execute(elsewhere, open_account, user_id)
+    execute(
+        store, reserve_coins, user_id, uuid.uuid4(), 10, uuid.uuid4(), LATER
+    )  # elsewhere is stale
 
-    second = reserve_coins(elsewhere, user_id, uuid.uuid4(), 10, uuid.uuid4(), LATER)
+    second = execute(elsewhere, reserve_coins, user_id, uuid.uuid4(), 10, uuid.uuid4(), LATER)
 
     assert second.available == 30
     assert [e.originator_version for e in store.load(account_id_for(user_id))] == [1, 2, 3]
 
 
-def test_a_repeated_reservation_answers_the_first_one(store, user_id):
-    reservation_id, job_id = uuid.uuid4(), uuid.uuid4()
-    first = reserve_coins(store, user_id, reservation_id, 30, job_id, LATER)
-    again = reserve_coins(store, user_id, reservation_id, 30, job_id, LATER + timedelta(1))
-
-    assert again.duplicate and not first.duplicate
-    assert again.reservation == first.reservation  # the first expiry, not the retried one
-    assert again.available == first.available == 20
-
-
-def test_a_reservation_id_reused_with_other_terms_conflicts(store, user_id):
-    reservation_id = uuid.uuid4()
-    reserve_coins(store, user_id, reservation_id, 30, uuid.uuid4(), LATER)
-    with pytest.raises(Conflict):
-        reserve_coins(store, user_id, reservation_id, 31, uuid.uuid4(), LATER)
-
-
-def test_a_reservation_resolves_once(store, user_id):
-    held = reserve_coins(store, user_id, uuid.uuid4(), 30, uuid.uuid4(), LATER)
-    release_reservation(store, user_id, held.reservation_id, "failed")
-
-    repeat = release_reservation(store, user_id, held.reservation_id, "failed")
-    with pytest.raises(ReservationAlreadyResolved):
-        capture_reservation(store, user_id, held.reservation_id)
-    with pytest.raises(UnknownReservation):
-        capture_reservation(store, user_id, uuid.uuid4())
-    assert (repeat.duplicate, repeat.outcome, repeat.available) == (True, "released", 50)
-
-
-def test_insufficient_funds_reports_required_available_and_deficit(store, user_id):
-    with pytest.raises(InsufficientFunds) as refused:
-        reserve_coins(store, user_id, uuid.uuid4(), 400, uuid.uuid4(), LATER)
-    assert refused.value.details | {"flagged": False} == {
-        "required": 400,
-        "available": 50,
-        "deficit": 350,
-        "flagged": False,
-    }
-
-
 def test_registration_saves_the_user_and_the_bonus_together(store, subject, database_url):
-    registration = register_user(store, subject)
+    registration = execute(store, register_user, subject)
     user_id = registration.user.id
 
     with psycopg.connect(database_url) as conn:
@@ -137,13 +90,3 @@ def test_registration_saves_the_user_and_the_bonus_together(store, subject, data
     assert registration.welcome_bonus == 50
     assert [type(e) for e in store.load(account_id_for(user_id))] == [AccountOpened]
     assert [row[0] for row in positions] == [registration.position - 1, registration.position]
-
-
-def test_registering_again_after_deletion_grants_no_second_bonus(store, subject):
-    register_user(store, subject)
-    user_id = user_id_for(subject)
-    store.append(UserDeletionRequested(**next_event_fields(user_id, 1)))
-
-    with pytest.raises(UserDeleted):
-        register_user(store, subject)
-    assert len(store.load(account_id_for(user_id))) == 1

@@ -184,6 +184,25 @@ async def test_async_answer_uses_the_context_and_history(server):
     assert "Goa in March?" in prompt and "Q: Hi" in prompt and "Question: When is Goa?" in prompt
 
 
+async def test_an_answer_after_a_503_is_retried_by_the_sdk(server):
+    server.fail(503)
+    server.answer_text("Goa, in March.")
+    passage = Passage("Asha: Goa in March?", START, START, ("Asha",))
+
+    reply = await llm(server).answer_async("When is Goa?", [passage], [])
+
+    assert reply.text == "Goa, in March."
+    assert len(server.calls_to(":generateContent")) == 2
+
+
+async def test_an_answer_that_times_out_is_unavailable(server):
+    server.stall(2.0, times=2)
+    passage = Passage("Asha: Goa in March?", START, START, ("Asha",))
+    with pytest.raises(LlmUnavailable):
+        await llm(server, timeout_s=0.2, attempts=2).answer_async("When?", [passage], [])
+    assert len(server.calls_to(":generateContent")) == 2
+
+
 async def test_async_structured_output(server):
     server.answer_json(valid_insight())
     result = await llm(server).generate_json_async("p", SCHEMA, material=MATERIAL)

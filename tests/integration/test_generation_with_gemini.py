@@ -12,7 +12,7 @@ import pytest
 from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.llm import InsightMaterial, LlmInvalidOutput, ParticipantFigures, make_llm
 from relivchats.adapters.llm.offline import write_insight as offline_insight
-from relivchats.commands.chats import load_chat
+from relivchats.domain import chats
 from relivchats.domain.catalogue import insight_type
 from relivchats.domain.insights import InsightJob
 from relivchats.workers.generation import write_insight
@@ -55,7 +55,7 @@ def a_job(chat_id: uuid.UUID) -> InsightJob:
 async def a_stored_chat(client, store, token_for, subject):
     messages = generate_chat(40, seed=21, participants=("Asha", "Ben"))
     body = await uploaded(client, auth(token_for(subject)), export_of(messages))
-    chat = load_chat(store, uuid.UUID(body["chat"]["chat_id"]))
+    chat = chats.replay(store.load(uuid.UUID(body["chat"]["chat_id"])))
     assert chat is not None
     return chat, messages
 

@@ -27,13 +27,14 @@ from hypothesis.stateful import invariant, precondition, rule, run_state_machine
 
 from relivchats.adapters.eventstore import EventStore
 from relivchats.audit import verify_account
-from relivchats.commands.credits import change_account
+from relivchats.commands.unit_of_work import execute
 from relivchats.domain.credits import AccountOpened, CreditEvent
 from relivchats.projections import eventlog
 from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.projector import ProjectionRunner, connect
 from relivchats.projections.rebuild import differences, rebuild
 from relivchats.settings import Settings
+from tests.ledger_commands import change_account
 from tests.unit.test_credit_account_model import CreditLedgerMachine
 
 T = TypeVar("T")
@@ -85,8 +86,8 @@ class StoreLedgerMachine(CreditLedgerMachine):
     @rule(pick=st.integers(min_value=0))
     def redeliver_through_the_store(self, pick: int) -> None:
         command = self.delivered[pick % len(self.delivered)]
-        change = change_account(self.harness.store, self.opened.user_id, command)
-        assert change.duplicate
+        change = execute(self.harness.store, change_account, self.opened.user_id, command)
+        assert not change.changed
         assert change.account == self.account
 
     @rule(switch=st.booleans())

@@ -23,7 +23,7 @@ from relivchats.adapters.database import READ_ATTEMPTS, ReadPool
 from relivchats.adapters.eventstore import INSERT_ATTEMPTS, EventStore
 from relivchats.adapters.payments import EventKind
 from relivchats.adapters.storage import StorageUnavailable
-from relivchats.commands.retry import with_retries
+from relivchats.commands.unit_of_work import UnitOfWork, execute
 from relivchats.domain.errors import Busy
 from relivchats.domain.events import next_event_fields
 from relivchats.domain.users import UserRegistered
@@ -186,13 +186,14 @@ def test_version_conflicts_are_retried_command_max_attempts_times_and_counted(se
     user_id = uuid.uuid4()
     store.append(UserRegistered(**next_event_fields(user_id, 0)))
 
-    def append_version_one_again() -> int:
-        return store.append(UserRegistered(**next_event_fields(user_id, 0)))
+    def append_version_one_again(uow: UnitOfWork) -> int:
+        uow.record(UserRegistered(**next_event_fields(user_id, 0)))
+        return uow.save().position
 
     before = conflict_retries()
     try:
         with pytest.raises(Busy) as refused:
-            with_retries(store, append_version_one_again)
+            execute(store, append_version_one_again)
     finally:
         store.close()
     assert refused.value.details["attempts"] == 3

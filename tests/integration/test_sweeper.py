@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from relivchats.adapters.eventstore import EventStore, VersionConflict
-from relivchats.commands.credits import open_account, reserve_coins
+from relivchats.commands.unit_of_work import execute
 from relivchats.domain.credits import ReservationReleased, account_id_for
 from relivchats.domain.events import Event
 from relivchats.projections.ledger import LedgerProjection
@@ -23,6 +23,7 @@ from relivchats.settings import Settings
 from relivchats.workers.app import SWEEP_TASK, create_celery
 from relivchats.workers.sweeper import sweep
 from tests.helpers import eventually
+from tests.ledger_commands import open_account, reserve_coins
 from tests.services import REDIS_URL
 from tests.worker_platform import start_maintenance_worker
 
@@ -61,10 +62,9 @@ class MeetingStore:
 
 def account_with_expired_reservation(store: EventStore) -> tuple[uuid.UUID, uuid.UUID]:
     user_id = uuid.uuid4()
-    open_account(store, user_id)
-    held = reserve_coins(
-        store, user_id, uuid.uuid4(), 30, uuid.uuid4(), datetime.now(UTC) + AN_HOUR_AGO
-    )
+    execute(store, open_account, user_id)
+    expired_at = datetime.now(UTC) + AN_HOUR_AGO
+    held = execute(store, reserve_coins, user_id, uuid.uuid4(), 30, uuid.uuid4(), expired_at)
     return user_id, held.reservation_id
 
 
@@ -119,9 +119,9 @@ async def test_sweeping_again_releases_nothing_more(store, database_url, project
 
 async def test_reservations_not_yet_expired_are_left_alone(store, database_url, projector):
     user_id = uuid.uuid4()
-    open_account(store, user_id)
+    execute(store, open_account, user_id)
     later = datetime.now(UTC) + timedelta(minutes=20)
-    held = reserve_coins(store, user_id, uuid.uuid4(), 30, uuid.uuid4(), later)
+    held = execute(store, reserve_coins, user_id, uuid.uuid4(), 30, uuid.uuid4(), later)
     await reservation_projected(database_url, held.reservation_id)
 
     await asyncio.to_thread(sweep, store, database_url, datetime.now(UTC), 500)

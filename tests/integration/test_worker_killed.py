@@ -24,6 +24,7 @@ import pytest
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
 from relivchats.commands.insights import unlock as unlock_command
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain.credits import ReservationCaptured, ReservationReleased, account_id_for
 from relivchats.domain.insights import InsightSucceeded, JobExpired, JobSettled
 from relivchats.workers.sweeper import sweep
@@ -133,8 +134,14 @@ async def test_a_job_whose_workers_never_return_expires_and_late_results_are_fre
     user_id, headers, chat_id = await a_user_and_chat(client)
     workers.kill("generation")  # nobody will write insights until the reservation expires
     api_store = client.app.state.event_store
-    opened = await api_store.command(
-        unlock_command, user_id, uuid.UUID(chat_id), "romantic", None, timedelta(seconds=3)
+    opened = await dispatch(
+        api_store,
+        unlock_command,
+        user_id,
+        uuid.UUID(chat_id),
+        "romantic",
+        None,
+        timedelta(seconds=3),
     )
     job_id = str(opened.job.id)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from relivchats.domain import chats, credits, credits_rules
+from relivchats.domain import chats, credits, credits_rules, insights, unlock_slots
 from relivchats.domain.catalogue import category
 from relivchats.domain.chats import Chat, UploadSummary
 from relivchats.domain.credits import (
@@ -40,14 +40,8 @@ from relivchats.domain.insights import (
     JobNotSettled,
     JobRequested,
     JobSettled,
-    evolve_job,
 )
-from relivchats.domain.unlock_slots import (
-    SlotClosed,
-    UnlockSlot,
-    empty_slot,
-    evolve_slot,
-)
+from relivchats.domain.unlock_slots import SlotClosed, UnlockSlot
 
 ROMANTIC = category("romantic")
 TYPES = tuple(insight.slug for insight in ROMANTIC.insight_types)
@@ -77,19 +71,19 @@ class World:
         self.user_id = uuid.uuid4()
         self.chat = a_chat(self.user_id, participants)
         self.account: CreditAccount | None = an_account(self.user_id, coins)
-        self.slot: UnlockSlot = empty_slot(self.chat.id, "romantic")
+        self.slot: UnlockSlot = unlock_slots.empty_slot(self.chat.id, "romantic")
         self.jobs: dict[uuid.UUID, InsightJob] = {}
 
     def apply(self, events: list[Event]) -> list[Event]:
         for event in events:
             if event.originator_id == self.slot.id:
-                self.slot = evolve_slot(self.slot, event)
+                self.slot = unlock_slots.evolve(self.slot, event)
             elif self.account is not None and event.originator_id == self.account.id:
                 self.account = credits.evolve(self.account, event)
             elif event.originator_id == self.chat.id:
                 self.chat = chats.evolve(self.chat, event)
             else:
-                self.jobs[event.originator_id] = evolve_job(
+                self.jobs[event.originator_id] = insights.evolve(
                     self.jobs.get(event.originator_id), event
                 )
         return events
@@ -287,3 +281,21 @@ def test_reservations_name_their_job():
     assert world.account is not None
     reserved = world.account.open_reservations[job.reservation_id]
     assert (reserved.job_id, reserved.amount) == (job.id, job.cost)
+
+
+def test_a_job_status_follows_it_from_unlock_to_its_settlement():
+    world = World()
+    indexing = world.unlock()
+    world.chat = fold(chats.evolve, chats.record_indexed(world.chat, 7), world.chat) or world.chat
+    world.outcome(indexing, *(failure(kind) for kind in TYPES))
+    queued = world.unlock()
+    excerpts = {kind: [[0, 3]] for kind in TYPES}
+    world.apply(request_generation(queued, world.chat, 7, excerpts))
+    generating = world.jobs[queued.id]
+    world.outcome(generating, *(success(kind) for kind in TYPES))
+
+    assert indexing.status == "indexing"
+    assert world.jobs[indexing.id].status == "released"
+    assert queued.status == "queued"
+    assert generating.status == "generating"
+    assert world.jobs[queued.id].status == "captured"

@@ -204,7 +204,7 @@ def test_webhook_redelivery_records_nothing() -> None:
     )
     [received] = first
     assert received.originator_id == webhooks.receipt_id_for("stripe", "evt_1")
-    receipt = webhooks.evolve_receipt(None, received)
+    receipt = webhooks.evolve(None, received)
     assert (receipt.provider, receipt.provider_order_id) == ("stripe", "pi_1")
     again = webhooks.receive_webhook(
         receipt,

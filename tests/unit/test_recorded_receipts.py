@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from relivchats.commands.payments import RecordedReceipts
+from relivchats.adapters.webhook_receipts import RecordedReceipts
 
 
 def test_a_remembered_receipt_answers_its_position() -> None:

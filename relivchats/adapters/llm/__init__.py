@@ -14,6 +14,7 @@ from relivchats.adapters.llm.base import (
     LlmUnavailable,
     ParticipantFigures,
     Passage,
+    QuotedMessage,
     Turn,
 )
 from relivchats.adapters.llm.offline import OfflineLlm
@@ -32,6 +33,7 @@ __all__ = [
     "OfflineLlm",
     "ParticipantFigures",
     "Passage",
+    "QuotedMessage",
     "Turn",
     "build_insight_prompt",
     "build_question_prompt",
@@ -49,7 +51,12 @@ def make_llm(
     """The provider this process should use; the SDK is imported only when a key is set."""
     if not api_key:
         return OfflineLlm()
-    from relivchats.adapters.llm.gemini import GeminiConnection, GeminiLlm, make_client
+    from relivchats.adapters.llm.gemini import (
+        GeminiConnection,
+        GeminiLlm,
+        make_client,
+        stream_retry_of,
+    )
 
     connection = GeminiConnection(api_key, base_url, timeout_s, attempts)
-    return GeminiLlm(make_client(connection), model=model)
+    return GeminiLlm(make_client(connection), model=model, stream_retry=stream_retry_of(connection))

@@ -2,12 +2,14 @@
 
 Two jobs: `generate_json` writes one insight that must match a JSON schema (workers, sync), and
 `answer` replies to a question about a chat from retrieved passages (API, async). Every provider
-offers both in sync and async form so each process can use the flavour that suits its loop.
+offers both in sync and async form so each process can use the flavour that suits its loop, and
+answers also as a stream (`answer_stream_async`): text pieces as they come, then exactly one
+`LlmAnswer` (the whole text and how it was produced) as the last item.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -64,13 +66,25 @@ class InsightMaterial:
 
 
 @dataclass(frozen=True)
+class QuotedMessage:
+    """One decrypted message of a retrieved passage, as the answer may quote it."""
+
+    sender: str
+    sent_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk of the chat, as context for a question."""
+    """A retrieved chunk of the chat, as context for a question: its messages in time order
+    (when the caller has them) and how similar the search found it to the question (0-1)."""
 
     text: str
     start_time: datetime
     end_time: datetime
     speakers: tuple[str, ...]
+    messages: tuple[QuotedMessage, ...] = ()
+    similarity: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,3 +133,13 @@ class LlmProvider(Protocol):
     async def answer_async(
         self, question: str, context: Sequence[Passage], history: Sequence[Turn]
     ) -> LlmAnswer: ...
+
+    def answer_stream_async(
+        self, question: str, context: Sequence[Passage], history: Sequence[Turn]
+    ) -> AsyncIterator[str | LlmAnswer]:
+        """Text pieces as they come, then one `LlmAnswer` with the whole text, last.
+
+        Raises `LlmUnavailable` on provider trouble (after the provider's own retries, which
+        only happen before the first piece), `LlmError` when the model's answer is unusable.
+        """
+        ...

@@ -4,42 +4,33 @@ One `genai.Client` per process: workers call the sync methods, the API the `*_as
 use `client.aio`). The SDK has no default timeout and does not retry unless told to, so the client
 is always built with an explicit timeout (milliseconds) and retry policy. After the SDK's own
 retries, provider trouble surfaces as `LlmUnavailable` so the caller's task retry can take over.
+Streamed answers retry on their own terms (gemini_stream.py): only before their first piece.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from google import genai
-from google.genai import errors, types
+from google.genai import types
 
 from relivchats.adapters.llm.base import (
     InsightMaterial,
     LlmAnswer,
-    LlmError,
     LlmInvalidOutput,
     LlmResult,
-    LlmUnavailable,
     Passage,
     Turn,
 )
+from relivchats.adapters.llm.gemini_errors import RETRYABLE_STATUS, provider_errors
+from relivchats.adapters.llm.gemini_stream import StreamRetry, stream_answer
 from relivchats.adapters.llm.prompts import ANSWER_SYSTEM, INSIGHT_SYSTEM, build_question_prompt
 from relivchats.domain.catalogue import schema_problems
-
-try:  # the SDK uses httpx2 instead of httpx when it is installed
-    import httpx2
-
-    _TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, httpx2.TransportError)
-except ImportError:  # pragma: no cover - depends on the environment
-    _TRANSPORT_ERRORS = (httpx.TransportError,)
-
-RETRYABLE_STATUS = (408, 429, 500, 502, 503, 504)
 
 
 @dataclass(frozen=True)
@@ -51,6 +42,15 @@ class GeminiConnection:
     initial_backoff_s: float = 1.0
     max_backoff_s: float = 20.0
     jitter_s: float = 1.0  # random extra wait per retry, so many workers don't retry in step
+
+
+def stream_retry_of(connection: GeminiConnection) -> StreamRetry:
+    return StreamRetry(
+        connection.attempts,
+        connection.initial_backoff_s,
+        connection.max_backoff_s,
+        connection.jitter_s,
+    )
 
 
 def make_client(connection: GeminiConnection) -> genai.Client:
@@ -67,19 +67,6 @@ def make_client(connection: GeminiConnection) -> genai.Client:
     return genai.Client(api_key=connection.api_key, http_options=options)
 
 
-@contextmanager
-def provider_errors() -> Iterator[None]:
-    """Translate the SDK's and httpx's failures into our retryable / permanent error types."""
-    try:
-        yield
-    except errors.APIError as exc:
-        if exc.code in RETRYABLE_STATUS:
-            raise LlmUnavailable(f"Gemini answered {exc.code}: {exc.status}") from exc
-        raise LlmError(f"Gemini refused the request ({exc.code}: {exc.status})") from exc
-    except _TRANSPORT_ERRORS as exc:
-        raise LlmUnavailable(f"Gemini unreachable: {type(exc).__name__}") from exc
-
-
 class GeminiLlm:
     def __init__(
         self,
@@ -88,8 +75,10 @@ class GeminiLlm:
         temperature: float = 0.4,
         max_output_tokens: int = 8192,
         thinking_budget: int | None = None,
+        stream_retry: StreamRetry | None = None,
     ):
         self._client = client
+        self._stream_retry = stream_retry or StreamRetry()
         self._model = model
         self._temperature = temperature
         self._max_output_tokens = max_output_tokens
@@ -138,6 +127,17 @@ class GeminiLlm:
                 config=self._config(ANSWER_SYSTEM),
             )
         return self._answer_result(response, started)
+
+    async def answer_stream_async(
+        self, question: str, context: Sequence[Passage], history: Sequence[Turn]
+    ) -> AsyncIterator[str | LlmAnswer]:
+        prompt = build_question_prompt(question, context, history)
+        stream = stream_answer(
+            self._client, self._model, prompt, self._config(ANSWER_SYSTEM), self._stream_retry
+        )
+        async with aclosing(stream) as items:  # a reader who leaves closes the request
+            async for item in items:
+                yield item
 
     def _config(self, system: str, **extra: Any) -> types.GenerateContentConfig:
         thinking = (

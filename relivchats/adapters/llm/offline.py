@@ -1,18 +1,22 @@
 """The provider used when no API key is configured: deterministic, schema-valid, and honest.
 
 It cannot read a chat the way a model does, so it writes what the statistics and the retrieved
-excerpts support: a score from balance, responsiveness and curiosity; real excerpts as evidence;
-recurring words as themes; and plain advice. Every result says `offline: True`, and the summary
-says so in words, so nobody mistakes it for an AI reading. Same input, same output.
+excerpts support: each insight type's score from the statistics that type names (offline_scores),
+per-person fields from each person's own figures (offline_people), whole-chat fields from the
+figures they are about (offline_fields), real excerpts as evidence, recurring words as themes,
+and advice for the type's weakest signals (offline_advice). Every result says `offline: True`,
+and the summary says so in words, so nobody mistakes it for an AI reading. Same input, same
+output. Answers to questions: offline_answer.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from relivchats.adapters.llm.base import (
@@ -23,7 +27,11 @@ from relivchats.adapters.llm.base import (
     Passage,
     Turn,
 )
-from relivchats.adapters.llm.offline_figures import ChatReading, read_chat
+from relivchats.adapters.llm.offline_advice import recommendations
+from relivchats.adapters.llm.offline_answer import offline_answer, offline_pieces
+from relivchats.adapters.llm.offline_fields import FIELD_WRITERS
+from relivchats.adapters.llm.offline_people import PERSON_WRITERS
+from relivchats.adapters.llm.offline_reading import ChatReading, read_chat
 from relivchats.domain.catalogue import JsonSchema, insight_type, schema_problems
 from relivchats.domain.chunking import estimate_tokens
 
@@ -37,6 +45,7 @@ _STOPWORD_TEXT = (
     "yes yeah okay haan nahi hai kya bhi aur"
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+THEME_FIELDS = frozenset({"shared_interests", "recurring_topics"})
 
 
 class OfflineLlm:
@@ -67,11 +76,12 @@ class OfflineLlm:
         self, question: str, context: Sequence[Passage], history: Sequence[Turn]
     ) -> LlmAnswer:
         started = time.perf_counter()
-        text = answer_from_passages(question, context)
+        text = offline_answer(question, context, history)
+        read = [question, *(p.text for p in context), *(t.question + t.answer for t in history)]
         return LlmAnswer(
             text=text,
             model=OFFLINE_MODEL,
-            prompt_tokens=estimate_tokens(question) + sum(estimate_tokens(p.text) for p in context),
+            prompt_tokens=sum(estimate_tokens(part) for part in read),
             output_tokens=estimate_tokens(text),
             thinking_tokens=0,
             latency_ms=_elapsed_ms(started),
@@ -82,6 +92,16 @@ class OfflineLlm:
         self, question: str, context: Sequence[Passage], history: Sequence[Turn]
     ) -> LlmAnswer:
         return self.answer(question, context, history)
+
+    async def answer_stream_async(
+        self, question: str, context: Sequence[Passage], history: Sequence[Turn]
+    ) -> AsyncIterator[str | LlmAnswer]:
+        """The same answer as `answer`, in word pieces; each piece lets the loop run."""
+        whole = self.answer(question, context, history)
+        for piece in offline_pieces(whole.text):
+            yield piece
+            await asyncio.sleep(0)
+        yield whole
 
 
 def write_insight(schema: JsonSchema, material: InsightMaterial) -> dict[str, Any]:
@@ -96,6 +116,11 @@ def write_insight(schema: JsonSchema, material: InsightMaterial) -> dict[str, An
             data[name] = _evidence(material, title)
         elif name == "recommendations":
             data[name] = _recommendations(reading, field_schema)
+        elif name in FIELD_WRITERS:
+            data[name] = FIELD_WRITERS[name](reading, field_schema)
+        elif name in PERSON_WRITERS:
+            people = reading.people[: field_schema["maxItems"]]
+            data[name] = [PERSON_WRITERS[name](reading, person) for person in people]
         else:
             data[name] = _fill(field_schema, name, reading, None, None)
     return data
@@ -125,28 +150,7 @@ def _evidence(material: InsightMaterial, title: str) -> list[dict[str, str]]:
 
 def _recommendations(reading: ChatReading, schema: JsonSchema) -> list[dict[str, Any]]:
     most_targets = schema["items"]["properties"]["target"].get("maxItems", len(reading.names))
-    everyone = list(reading.names[:most_targets])
-    advice = [
-        {
-            "title": "Check in on purpose",
-            "target": everyone,
-            "suggestion": "Set aside a moment to ask how the other person is really doing, "
-            "and follow up on what they said last time.",
-            "example_phrases": ["How did that thing you were worried about go?"],
-        }
-    ]
-    if reading.quietest != reading.most_active:
-        advice.insert(
-            0,
-            {
-                "title": f"Make room for {reading.quietest}",
-                "target": [reading.most_active],
-                "suggestion": f"{reading.most_active} carries more of the conversation; "
-                f"ask {reading.quietest} open questions and leave space for longer answers.",
-                "example_phrases": ["What do you think?", "Tell me more about that."],
-            },
-        )
-    return advice
+    return recommendations(reading, most_targets)
 
 
 def _fill(
@@ -162,7 +166,7 @@ def _fill(
             for name, sub in schema["properties"].items()
         }
     if kind == "array":
-        return _fill_array(schema, reading, person)
+        return _fill_array(schema, key, reading, person)
     if kind in ("number", "integer"):
         return max(schema.get("minimum", 0), min(schema.get("maximum", 10), reading.score))
     if kind == "boolean":
@@ -170,7 +174,9 @@ def _fill(
     return _text_for(key, reading, person, theme)
 
 
-def _fill_array(schema: JsonSchema, reading: ChatReading, person: str | None) -> list[Any]:
+def _fill_array(
+    schema: JsonSchema, key: str, reading: ChatReading, person: str | None
+) -> list[Any]:
     items: JsonSchema = schema["items"]
     lowest, highest = schema.get("minItems", 0), schema.get("maxItems", 6)
     if "name" in items.get("properties", {}):  # one entry per participant
@@ -178,8 +184,11 @@ def _fill_array(schema: JsonSchema, reading: ChatReading, person: str | None) ->
     if "enum" in items:
         return [reading.pick(items["enum"])][:highest]
     if items["type"] == "string":
-        values = list(reading.themes) or [reading.person_fact(person or reading.most_active)]
-        count = max(lowest, min(highest, len(values)))
+        # Recurring words stand in for topics; other lists of observations need a reader, so
+        # offline gives only as many as the schema demands.
+        values = list(reading.themes) if key in THEME_FIELDS else []
+        values = values or [reading.person_fact(person or reading.most_active)]
+        count = max(lowest, min(highest, len(values) if key in THEME_FIELDS else 0))
         return [values[i % len(values)] for i in range(count)]
     # Lists of moments (repairs, vulnerable moments, plans) need a reader; offline leaves them as
     # short as the schema allows rather than inventing any.
@@ -207,23 +216,6 @@ def _themes(material: InsightMaterial) -> tuple[str, ...]:
     )
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return tuple(word for word, count in ranked[:3] if count >= 2)
-
-
-def answer_from_passages(question: str, context: Sequence[Passage]) -> str:
-    """Quote the lines that share the most words with the question."""
-    wanted = {word for word in _WORD.findall(question.lower()) if word not in _STOPWORDS}
-    scored = []
-    for passage in context:
-        for line in passage.text.splitlines():
-            overlap = len(wanted & set(_WORD.findall(line.lower())))
-            if overlap:
-                scored.append((-overlap, passage.start_time, line))
-    if not scored:
-        return "Offline mode: I couldn't find anything about that in the parts of the chat I read."
-    quotes = [
-        f"- {when:%d %b %Y}: {line[:300]}" for _, when, line in sorted(scored)[:EVIDENCE_LIMIT]
-    ]
-    return f"{_OFFLINE_PREAMBLE}\n" + "\n".join(quotes)
 
 
 def _elapsed_ms(started: float) -> int:

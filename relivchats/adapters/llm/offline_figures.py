@@ -1,101 +1,147 @@
-"""The offline provider's reading of a chat: one score and a few sentences, from the figures alone.
+"""What the offline writer reads in a chat: each person's figures, and the whole chat's shapes.
 
-The score weighs how evenly the conversation is shared, who starts it, how quickly people reply
-and how curious they are (questions per message). It is a heuristic, labelled as such wherever it
-appears; its only promises are that it is deterministic and stays within 0-10.
+Per-person figures come from the material's statistics when the insight type names them
+("participants.top_words"), else from the participant figures every prompt carries (messages,
+words, starts, questions, reply time, double texting). The helpers measure the chat as a whole
+(month trend, share of late-night messages...) for the signals and the field writers alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from relivchats.adapters.llm.base import InsightMaterial, ParticipantFigures
-from relivchats.domain.catalogue import OVERALL_STATUSES
 
 # A reply within this many minutes counts as half-way responsive.
 RESPONSIVE_MINUTES = 30.0
-_STATUS_FLOORS = (8.0, 6.5, 5.0, 3.5, 0.0)  # one per OVERALL_STATUSES entry
+_WARM_EMOJI = "❤️ 😘 🥰 😍 💕 💖 💗 💞 💓 😊 ☺️ 🤗 🙏 🌹 💋 😚 🫶 💝 🧡 💛 💚 💙 💜 🤍"
+_LAUGH_EMOJI = "😂 🤣 😆 😄 😁 😅 😹 😜 😝 😛 🙈"
+_AFFECTION_WORDS = (
+    "love miss proud thank thanks beautiful cute sweet baby jaan jaanu darling dear care "
+    "congrats congratulations blessings pyaar happy hug kiss"
+)
+_FUTURE_WORDS = (
+    "plan plans planning future trip move marry wedding house ghar shaadi savings next "
+    "someday together kids job weekend tickets book"
+)
+_TENSE = "😠 😡 🤬 😤 💔 😒 🙄 😞 😢 😭 angry upset fight whatever annoyed hurt gussa"
+_RESPECT = "thanks thank appreciate great job well done please sorry 🙏 👍 👏"
+_STRESS = "urgent asap deadline late tired stressed pressure overtime sick leave"
+WARM_EMOJI = frozenset(_WARM_EMOJI.split())
+TENSE_SIGNS = frozenset(_TENSE.split())
+RESPECT_SIGNS = frozenset(_RESPECT.split())
+STRESS_SIGNS = frozenset(_STRESS.split())
+LAUGH_EMOJI = frozenset(_LAUGH_EMOJI.split())
+AFFECTION_WORDS = frozenset(_AFFECTION_WORDS.split())
+FUTURE_WORDS = frozenset(_FUTURE_WORDS.split())
+LAUGH_WORDS = frozenset({"haha", "hahaha", "hahahaha", "lol", "lmao", "hehe", "rofl"})
+LATE_HOURS = (22, 23, 0, 1, 2, 3, 4)
+OFFICE_HOURS = range(8, 19)
+WEEKEND = ("Saturday", "Sunday")
+
+Statistics = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
-class ChatReading:
-    names: tuple[str, ...]
-    score: float
-    summary: str
-    most_active: str
-    quietest: str
-    themes: tuple[str, ...]
-    person_facts: tuple[tuple[str, str], ...]
+class Person:
+    name: str
+    messages: int
+    words: int
+    initiations: int
+    questions: int
+    response_min: float | None
+    double_texting: float
+    avg_words: float | None = None
+    top_words: tuple[tuple[str, int], ...] = ()
+    top_emoji: tuple[tuple[str, int], ...] = ()
+    media: int | None = None
+    deleted: int | None = None
+    longest_words: int | None = None
 
     @property
-    def status(self) -> str:
-        return next(
-            status
-            for status, floor in zip(OVERALL_STATUSES, _STATUS_FLOORS, strict=True)
-            if self.score >= floor
-        )
-
-    def pick(self, options: Sequence[str]) -> str:
-        """Choose among options listed best-first: a higher score picks an earlier one."""
-        position = int((10 - self.score) / 10 * len(options))
-        return options[min(position, len(options) - 1)]
-
-    def person_fact(self, name: str) -> str:
-        return dict(self.person_facts).get(name, f"{name} takes part in the chat.")
+    def question_rate(self) -> float:
+        return self.questions / self.messages if self.messages else 0.0
 
 
-def read_chat(material: InsightMaterial, themes: tuple[str, ...]) -> ChatReading:
-    people = material.participants or (ParticipantFigures(name="Everyone", messages=0),)
-    by_activity = sorted(people, key=lambda person: (-person.messages, person.name))
-    return ChatReading(
-        names=tuple(person.name for person in people),
-        score=_score(people),
-        summary=_summary(people, by_activity[0]),
-        most_active=by_activity[0].name,
-        quietest=by_activity[-1].name,
-        themes=themes,
-        person_facts=tuple((person.name, _fact(person, people)) for person in people),
+def people_of(material: InsightMaterial) -> tuple[Person, ...]:
+    figures = material.participants or (ParticipantFigures(name="Everyone", messages=0),)
+    return tuple(_person(material.statistics, each) for each in figures)
+
+
+def _person(stats: Statistics, figures: ParticipantFigures) -> Person:
+    def named(key: str, default: Any) -> Any:
+        value = (stats.get(f"participants.{key}") or {}).get(figures.name)
+        return default if value is None else value
+
+    response = named("avg_response_time", None)
+    longest = named("longest_message", None)
+    return Person(
+        name=figures.name,
+        messages=named("messages", figures.messages),
+        words=named("words", figures.words),
+        initiations=named("initiations", figures.initiations),
+        questions=named("questions", figures.questions),
+        response_min=response if response is not None else _minutes(figures.avg_response_s),
+        double_texting=named("double_texting_rate", figures.double_texting_rate),
+        avg_words=named("avg_words_per_message", None),
+        top_words=ranked(named("top_words", []), "word"),
+        top_emoji=ranked(named("top_emoji", []), "emoji"),
+        media=named("media", None),
+        deleted=named("deleted", None),
+        longest_words=longest["words"] if isinstance(longest, dict) else None,
     )
 
 
-def _score(people: Sequence[ParticipantFigures]) -> float:
-    sharing = _evenness([person.messages for person in people])
-    starting = _evenness([person.initiations for person in people])
-    replies = [p.avg_response_s for p in people if p.avg_response_s is not None]
-    responsive = (
-        1 / (1 + (sum(replies) / len(replies) / 60) / RESPONSIVE_MINUTES) if replies else 0.5
-    )
-    messages = sum(person.messages for person in people)
-    curious = min(1.0, 5 * sum(person.questions for person in people) / messages) if messages else 0
-    blended = 0.35 * sharing + 0.2 * starting + 0.3 * responsive + 0.15 * curious
-    return round(min(10.0, max(0.0, 10 * blended)), 1)
+# --- helpers the field writers use too ----------------------------------------------------------
 
 
-def _evenness(counts: Sequence[int]) -> float:
-    """1 when everyone contributes the same, towards 0 as one person dominates."""
-    if len(counts) < 2 or max(counts) == 0:
-        return 0.5
-    return min(counts) / max(counts)
+def month_trend(stats: Statistics) -> float | None:
+    """Messages in the latest third of the months over the earliest third."""
+    months: dict[str, int] = stats.get("messages_by_month") or {}
+    counts = [count for _, count in sorted(months.items())]
+    if len(counts) < 3:
+        return None
+    third = len(counts) // 3
+    return (sum(counts[-third:]) + 1) / (sum(counts[:third]) + 1)
 
 
-def _summary(people: Sequence[ParticipantFigures], top: ParticipantFigures) -> str:
-    total = sum(person.messages for person in people)
-    names = " and ".join(person.name for person in people[:3])
-    if len(people) > 3:
-        names = f"{len(people)} people"
-    if total == 0:
-        return f"{names} have too few messages to read yet."
-    share = top.messages / total
-    return f"{names} exchanged {total:,} messages; {top.name} wrote {share:.0%} of them."
+def month_spread(stats: Statistics) -> float | None:
+    counts = list((stats.get("messages_by_month") or {}).values())
+    if len(counts) < 2:
+        return None
+    mean = sum(counts) / len(counts)
+    return math.sqrt(sum((c - mean) ** 2 for c in counts) / len(counts)) / mean if mean else None
 
 
-def _fact(person: ParticipantFigures, people: Sequence[ParticipantFigures]) -> str:
-    total = sum(other.messages for other in people) or 1
-    fact = (
-        f"{person.name} sent {person.messages / total:.0%} of the messages, started "
-        f"{person.initiations} conversations and asked {person.questions} questions"
-    )
-    if person.avg_response_s is not None:
-        fact += f", usually replying within {person.avg_response_s / 60:.0f} minutes"
-    return fact + "."
+def hour_share(stats: Statistics, hours: Sequence[int]) -> float | None:
+    hourly = stats.get("hourly_distribution")
+    if not hourly or not sum(hourly):
+        return None
+    return float(sum(hourly[h] for h in hours) / sum(hourly))
+
+
+def weekend_share(stats: Statistics) -> float | None:
+    days = stats.get("weekday_distribution") or {}
+    if not sum(days.values()):
+        return None
+    return float(sum(days.get(day, 0) for day in WEEKEND) / sum(days.values()))
+
+
+def matches(counted: Sequence[tuple[str, int]], wanted: frozenset[str]) -> list[tuple[str, int]]:
+    return [(token, count) for token, count in counted if token in wanted]
+
+
+def ranked(entries: Sequence[Mapping[str, Any]], key: str) -> tuple[tuple[str, int], ...]:
+    return tuple((str(entry[key]).lower(), int(entry["count"])) for entry in entries)
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 60
+
+
+def day_of(iso: str) -> date:
+    return date.fromisoformat(iso[:10])

@@ -112,4 +112,9 @@ def _turn(turn: Turn) -> str:
 def _passage(passage: Passage, number: int) -> str:
     start = passage.start_time.isoformat(timespec="minutes")
     end = passage.end_time.isoformat(timespec="minutes")
-    return f"[{number}] {start} to {end}, {', '.join(passage.speakers)}:\n{passage.text}"
+    lines = [
+        f"{message.sent_at.isoformat(timespec='minutes')} {message.sender}: {message.text}"
+        for message in passage.messages
+    ]
+    body = "\n".join(lines) if lines else passage.text
+    return f"[{number}] {start} to {end}, {', '.join(passage.speakers)}:\n{body}"

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
+
+from relivchats.domain.payment_signals import PaymentSignal, SignalKind
+
+# Adapters translate each verified webhook into the domain's provider-neutral signal.
+EventKind = SignalKind
+ProviderEvent = PaymentSignal
 
 
 class PaymentProviderError(Exception):
@@ -33,14 +38,6 @@ class InvalidSignature(InvalidWebhook):
     """The signature is missing, wrong, or (Stripe) its timestamp is outside the tolerance."""
 
 
-class EventKind(StrEnum):
-    CAPTURED = "captured"
-    FAILED = "failed"
-    REFUNDED = "refunded"
-    DISPUTED = "disputed"
-    UNKNOWN = "unknown"  # an event type we subscribe to by accident: acknowledge, do nothing
-
-
 @dataclass(frozen=True)
 class ProviderOrder:
     """What the client app needs to pay: the provider's order id and its client-side fields."""
@@ -48,26 +45,6 @@ class ProviderOrder:
     provider_order_id: str
     client_secret: str | None = None  # Stripe: confirms the PaymentIntent in the browser/app
     key_id: str | None = None  # Razorpay: the public key id the checkout opens with
-
-
-@dataclass(frozen=True)
-class ProviderEvent:
-    """A verified webhook, reduced to what the payment order needs.
-
-    For a refund, `amount_minor` is the running total refunded on the payment, not this refund's
-    own amount: totals can be compared, so duplicated or reordered refunds are harmless.
-    `order_ref` is our own order id when the provider echoes it back (metadata or notes).
-    """
-
-    event_id: str
-    kind: EventKind
-    event_type: str
-    provider_order_id: str | None = None
-    provider_payment_id: str | None = None
-    amount_minor: int | None = None
-    currency: str | None = None
-    failure_reason: str | None = None
-    order_ref: str | None = None
 
 
 class PaymentProvider(Protocol):

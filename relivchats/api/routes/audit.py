@@ -7,16 +7,15 @@ it is for. It compares them with the read model in one snapshot (see relivchats/
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 
 from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import Auditor, ReadDb, wait_for_min_position
 from relivchats.api.errors import ApiError
+from relivchats.api.schemas.audit import Difference, Ledger, LedgerEntry, VerificationReport
 from relivchats.audit import verify_account
 from relivchats.domain.credits import account_id_for
 from relivchats.projections.ledger_queries import transactions_page
@@ -28,49 +27,6 @@ router = APIRouter(prefix="/api/audit", tags=["audit"])
 NO_LEDGER = "this user has no ledger"
 # 404 also answers a caller who is not an auditor: the audit surface gives no existence oracle.
 AUDIT_ERRORS = error_responses(401, 404, 422, 503)
-
-
-class LedgerEntry(BaseModel):
-    version: int
-    position: int
-    type: str
-    amount: int
-    held_change: int
-    balance_after: int
-    held_after: int
-    available_after: int
-    reference_id: UUID | None
-    job_id: UUID | None
-    description: str
-    occurred_at: datetime
-
-
-class Ledger(BaseModel):
-    user_id: UUID
-    account_id: UUID
-    entries: list[LedgerEntry]
-    total: int
-    limit: int
-    offset: int
-
-
-class Difference(BaseModel):
-    table: str
-    key: str
-    field: str
-    expected: str
-    actual: str
-
-
-class VerificationReport(BaseModel):
-    user_id: UUID
-    account_id: UUID
-    ok: bool
-    events: int
-    checked_upto: int
-    balance: int | None
-    held: int | None
-    differences: list[Difference]
 
 
 @router.get(

@@ -19,6 +19,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from relivchats.adapters.chat_content import message_page, statistics_json
+from relivchats.adapters.ingest import IngestPool
+from relivchats.api.caching import NOT_MODIFIED, REVALIDATE, cached_json
 from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     Cipher,
@@ -52,10 +54,11 @@ from relivchats.api.schemas.chats import (
     summary_of_row,
     vector_status_of,
 )
+from relivchats.api.switches import require_feature
 from relivchats.api.uploads import UPLOAD_REQUEST_BODY, read_uploaded_file
 from relivchats.commands import chats as commands
 from relivchats.commands.chat_upload import upload_chat
-from relivchats.commands.ingest import IngestPool
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain.uploads import UnknownChatLayout
 from relivchats.projections import chat_queries
 
@@ -121,7 +124,10 @@ def _token_hash(token: str) -> str:
     "/upload",
     response_model=ChatWritten,
     status_code=201,
-    dependencies=[Depends(rate_limited("upload", lambda settings: settings.rate_limit_upload))],
+    dependencies=[
+        require_feature("uploads"),
+        Depends(rate_limited("upload", lambda settings: settings.rate_limit_upload)),
+    ],
     openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
     responses={
         **error_responses(401, 409, 413, 415, 422, 503, rate_limit="rate_limit_upload"),
@@ -144,9 +150,9 @@ async def upload(
     except UnknownChatLayout as refusal:
         count_unreadable_export(refusal.details["signature"])  # so support sees what to add
         raise
-    response.status_code = 201 if uploaded.created else 200
+    response.status_code = 201 if uploaded.changed else 200
     return ChatWritten(
-        chat=summary_of_chat(uploaded.chat), created=uploaded.created, position=uploaded.position
+        chat=summary_of_chat(uploaded.chat), created=uploaded.changed, position=uploaded.position
     )
 
 
@@ -209,8 +215,8 @@ async def vector_status(chat: OwnedChat) -> VectorStatus:
 async def set_display_name(
     chat_id: UUID, body: DisplayNameRequest, user: CurrentUser, store: Store
 ) -> ChatWritten:
-    change = await store.command(
-        commands.set_display_name, chat_id, user.user_id, body.me_participant, body.title
+    change = await dispatch(
+        store, commands.set_display_name, chat_id, user.user_id, body.me_participant, body.title
     )
     return ChatWritten(chat=summary_of_chat(change.chat), created=False, position=change.position)
 
@@ -219,7 +225,7 @@ async def set_display_name(
 async def delete_chat(
     chat_id: UUID, user: CurrentUser, store: Store, request: Request, response: Response
 ) -> ChatDeletedResponse:
-    change = await store.command(commands.delete_chat, chat_id, user.user_id)
+    change = await dispatch(store, commands.delete_chat, chat_id, user.user_id)
     await wait_until_projected(request, response, CHATS_PROJECTION, change.position)
     return ChatDeletedResponse(chat_id=chat_id, deleted=True, position=change.position)
 
@@ -232,7 +238,7 @@ async def delete_chat(
 )
 async def share_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatShareResponse:
     token = secrets.token_urlsafe(32)
-    change = await store.command(commands.share_chat, chat_id, user.user_id, _token_hash(token))
+    change = await dispatch(store, commands.share_chat, chat_id, user.user_id, _token_hash(token))
     return ChatShareResponse(
         share_token=token,
         public_stats_path=f"/api/chats/public/{token}/stats",
@@ -242,7 +248,7 @@ async def share_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatShar
 
 @router.delete("/{chat_id}/share", response_model=ChatUnshareResponse, responses=OWN_CHAT_ERRORS)
 async def unshare_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatUnshareResponse:
-    change = await store.command(commands.unshare_chat, chat_id, user.user_id)
+    change = await dispatch(store, commands.unshare_chat, chat_id, user.user_id)
     return ChatUnshareResponse(shared=False, position=change.position)
 
 
@@ -250,21 +256,23 @@ async def unshare_chat(chat_id: UUID, user: CurrentUser, store: Store) -> ChatUn
     "/public/{share_token}/stats",
     response_model=PublicStatistics,
     dependencies=READ,
-    responses=error_responses(404, 422, 503),
+    responses={**error_responses(404, 422, 503), **NOT_MODIFIED},
 )
 async def public_statistics(
-    share_token: ShareToken, db: ReadDb, cipher: Cipher
-) -> PublicStatistics:
+    request: Request, share_token: ShareToken, db: ReadDb, cipher: Cipher
+) -> Response:
+    """A shared chat's statistics, for anyone with the link (ETag; revalidated every time)."""
     chat = await chat_queries.shared_chat(db, _token_hash(share_token))
     if chat is None:
         raise ApiError(404, "this share link does not exist or was revoked", code="share_not_found")
-    return PublicStatistics(
+    shown = PublicStatistics(
         title=chat["title"],
         participants=chat["participants"],
         is_group=chat["is_group"],
         message_count=chat["message_count"],
         statistics=await _statistics(db, cipher, chat),
     )
+    return cached_json(request, PublicStatistics, shown, REVALIDATE)
 
 
 async def _statistics(db: ReadDb, cipher: Cipher, chat: Any) -> dict[str, Any]:

@@ -16,8 +16,9 @@ from relivchats import __version__
 from relivchats.adapters.storage import StorageUnavailable
 from relivchats.api import metrics
 from relivchats.api.contract import error_responses
-from relivchats.api.dependencies import AppSettings, ReadDb
+from relivchats.api.dependencies import AppSettings, ReadDb, Store
 from relivchats.api.errors import STORAGE_RETRY_AFTER_S
+from relivchats.projections.metrics import set_status_gauges
 from relivchats.projections.status import (
     HorizonStatus,
     ProjectionStatus,
@@ -119,8 +120,10 @@ async def ready(request: Request, db: ReadDb, settings: AppSettings) -> JSONResp
 
 
 @router.get("/health/db-pool")
-async def db_pool(db: ReadDb) -> dict[str, float]:
-    return db.stats()
+async def db_pool(db: ReadDb, store: Store) -> dict[str, float]:
+    """The read pool (size, in_use, idle, waiting, utilisation_percent), and the event store's
+    threads, one connection each (`eventstore_in_use`, `eventstore_queued`, ...)."""
+    return {**db.stats(), **{f"eventstore_{k}": v for k, v in store.stats().items()}}
 
 
 @router.get("/health/projections", responses=error_responses(503))
@@ -138,16 +141,8 @@ async def prometheus(request: Request, db: ReadDb) -> Response:
     """Served while the database is down too: that is when the retry counters matter most."""
     for measure, value in db.stats().items():
         metrics.DB_POOL.labels(measure).set(value)
+    for measure, value in request.app.state.event_store.stats().items():
+        metrics.EVENTSTORE_POOL.labels(measure).set(value)
     with contextlib.suppress(StorageUnavailable):  # the database gauges keep their last values
-        _set_log_gauges(await _statuses(request, db), await _horizon(db))
+        set_status_gauges(await _statuses(request, db), await _horizon(db))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-def _set_log_gauges(statuses: list[ProjectionStatus], horizon: HorizonStatus) -> None:
-    for status in statuses:
-        metrics.PROJECTION_LAG_EVENTS.labels(status.name).set(status.lag_events)
-        metrics.PROJECTION_LAG_SECONDS.labels(status.name).set(status.lag_seconds)
-        metrics.PROJECTION_FAILED.labels(status.name).set(1 if status.error else 0)
-    metrics.HORIZON_WAITING_EVENTS.set(horizon.waiting_events)
-    metrics.HORIZON_WAITING_SECONDS.set(horizon.waiting_seconds)
-    metrics.OLDEST_TRANSACTION_SECONDS.set(horizon.oldest_transaction_seconds)

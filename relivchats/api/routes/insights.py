@@ -38,7 +38,9 @@ from relivchats.api.schemas.insights import (
     job_opened,
     job_status,
 )
+from relivchats.api.switches import Switches, require_feature
 from relivchats.commands import insights as commands
+from relivchats.commands.unit_of_work import dispatch
 from relivchats.projections import insight_queries
 
 router = APIRouter(prefix="/api/insights", tags=["insights"])
@@ -71,6 +73,7 @@ ON_SALE = Depends(_on_sale)
     status_code=201,
     dependencies=[
         ON_SALE,
+        require_feature("unlocks"),
         Depends(rate_limited("unlock", lambda settings: settings.rate_limit_unlock)),
     ],
     responses={
@@ -85,10 +88,13 @@ async def unlock(
     store: Store,
     settings: AppSettings,
     response: Response,
+    switches: Switches,
     idempotency_key: IdempotencyKey = None,
 ) -> JobOpened:
     """Reserve the category's coins and start a job (402 too few coins, 409 a job is open)."""
-    opened = await store.command(
+    await switches.require(f"insights.{body.category_id}", user.user_id, missing_is_on=True)
+    opened = await dispatch(
+        store,
         commands.unlock,
         user.user_id,
         body.chat_id,
@@ -96,7 +102,7 @@ async def unlock(
         idempotency_key,
         timedelta(seconds=settings.reservation_expiry_s),
     )
-    response.status_code = 201 if opened.created else 200
+    response.status_code = 201 if opened.changed else 200
     return job_opened(opened, settings)
 
 
@@ -104,7 +110,7 @@ async def unlock(
     "/jobs/{job_id}/retry",
     response_model=JobOpened,
     status_code=201,
-    dependencies=[ON_SALE],
+    dependencies=[ON_SALE, require_feature("unlocks")],
     responses={
         **error_responses(401, 402, 404, 409, 422, 503),
         **replayed(JobOpened, "the retry job this settled job already has"),
@@ -115,10 +121,14 @@ async def retry(
     job_id: UUID, user: CurrentUser, store: Store, settings: AppSettings, response: Response
 ) -> JobOpened:
     """A new job for the insights a settled job did not deliver, at their share of the cost."""
-    opened = await store.command(
-        commands.retry, user.user_id, job_id, timedelta(seconds=settings.reservation_expiry_s)
+    opened = await dispatch(
+        store,
+        commands.retry,
+        user.user_id,
+        job_id,
+        timedelta(seconds=settings.reservation_expiry_s),
     )
-    response.status_code = 201 if opened.created else 200
+    response.status_code = 201 if opened.changed else 200
     return job_opened(opened, settings)
 
 

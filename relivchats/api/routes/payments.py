@@ -6,13 +6,12 @@ anything else is parsed or stored; a delivery that fails is answered 400 and lea
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
 
+from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     CurrentUser,
@@ -24,13 +23,12 @@ from relivchats.api.dependencies import (
     wait_for_min_position,
 )
 from relivchats.api.errors import ApiError
-from relivchats.commands.payments import (
-    PlacedOrder,
-    RecordedReceipts,
-    acknowledge_webhook,
-    create_order,
-)
-from relivchats.projections.payments import order_for_user
+from relivchats.api.schemas.payments import OrderPlaced, OrderRequest, OrderView, WebhookAck
+from relivchats.api.switches import Switches
+from relivchats.api.webhooks import acknowledge_webhook
+from relivchats.commands.payments import PlacedOrder, create_order
+from relivchats.commands.unit_of_work import dispatch
+from relivchats.projections.payment_queries import order_for_user
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
 
@@ -68,50 +66,6 @@ STRIPE_WEBHOOK = _webhook_contract(
 WEBHOOK_ERRORS = error_responses(400, 503)
 
 
-class OrderRequest(BaseModel):
-    package_id: str = Field(min_length=1, max_length=64)
-    provider: Literal["razorpay", "stripe"]
-
-
-class OrderPlaced(BaseModel):
-    order_id: UUID
-    created: bool
-    status: str
-    package_id: str
-    coins: int
-    provider: str
-    amount_minor: int
-    currency: str
-    provider_order_id: str
-    client_secret: str | None = Field(description="Stripe: confirms the PaymentIntent")
-    key_id: str | None = Field(description="Razorpay: the key id the checkout opens with")
-    position: int
-
-
-class OrderView(BaseModel):
-    order_id: UUID
-    status: str
-    package_id: str
-    coins: int
-    coins_granted: int
-    provider: str
-    provider_order_id: str
-    amount_minor: int
-    currency: str
-    total_refunded_minor: int
-    failure_reason: str | None
-    created_at: datetime
-    updated_at: datetime
-    position: int
-
-
-class WebhookAck(BaseModel):
-    outcome: Literal["applied", "duplicate", "unmatched", "ignored"]
-    order_id: UUID | None
-    order_status: str | None
-    position: int
-
-
 @router.post(
     "/orders",
     response_model=OrderPlaced,
@@ -138,12 +92,14 @@ async def place_order(
     store: Store,
     providers: PaymentProviders,
     response: Response,
+    switches: Switches,
 ) -> OrderPlaced:
+    await switches.require(f"orders.{body.provider}", user.user_id)
     provider = providers[body.provider]
-    placed = await store.command(
-        create_order, provider, user.user_id, idempotency_key, body.package_id
+    placed = await dispatch(
+        store, create_order, provider, user.user_id, idempotency_key, body.package_id
     )
-    response.status_code = 201 if placed.created else 200
+    response.status_code = 201 if placed.changed else 200
     return _placed(placed)
 
 
@@ -203,7 +159,7 @@ def _placed(placed: PlacedOrder) -> OrderPlaced:
     order = placed.order
     return OrderPlaced(
         order_id=order.id,
-        created=placed.created,
+        created=placed.changed,
         status=order.status,
         package_id=order.package_id,
         coins=order.coins,

@@ -155,15 +155,10 @@ def eta_seconds(settings: Settings, status: str, pending: int) -> int:
 
 
 def job_opened(opened: OpenedJob, settings: Settings) -> JobOpened:
-    job = opened.job
-    status = "indexing" if job.indexing_required else "queued"
-    if job.closed:
-        status = job.settlement or "expired"
-    elif job.generation_requested:
-        status = "generating"
+    job, status = opened.job, opened.job.status
     return JobOpened(
         job_id=job.id,
-        created=opened.created,
+        created=opened.changed,
         status=status,
         chat_id=job.chat_id,
         category=job.category,

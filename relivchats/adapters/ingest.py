@@ -42,7 +42,7 @@ from relivchats.settings import Settings
 log = logging.getLogger(__name__)
 
 # What the forkserver imports once, so every upload process starts warm.
-PRELOADED_MODULES = ["relivchats.commands.ingest", "relivchats.adapters.whatsapp"]
+PRELOADED_MODULES = ["relivchats.adapters.ingest", "relivchats.adapters.whatsapp"]
 # Parsing is batch work: when CPUs are short, the API's event loop gets them first.
 UPLOAD_PROCESS_NICENESS = 10
 # Share of the address-space cap above which a failure is taken for an allocation it refused.

@@ -18,7 +18,7 @@ import weakref
 from collections import OrderedDict
 from uuid import UUID
 
-from relivchats.adapters.eventstore import EventStore
+from relivchats.adapters.event_log import EventLog
 from relivchats.domain import credits
 from relivchats.domain.credits import CreditAccount
 from relivchats.domain.events import fold
@@ -28,7 +28,7 @@ STRIPES = 256  # locks shared by hash: bounded memory, rare sharing between acco
 
 
 class AccountCache:
-    def __init__(self, store: EventStore, max_accounts: int = MAX_ACCOUNTS):
+    def __init__(self, store: EventLog, max_accounts: int = MAX_ACCOUNTS) -> None:
         self.store = store
         self.max_accounts = max_accounts
         self._accounts: OrderedDict[UUID, CreditAccount] = OrderedDict()
@@ -39,11 +39,10 @@ class AccountCache:
         """Held for a whole command, so this process's commands on an account take turns."""
         return self._stripes[account_id.int % STRIPES]
 
-    def current(self, account_id: UUID) -> CreditAccount | None:
-        """The cached account (possibly stale), else the account loaded from its events."""
+    def cached(self, account_id: UUID) -> CreditAccount | None:
+        """The account as this process last saw it (possibly stale), or None if not cached."""
         with self._guard:
-            account = self._accounts.get(account_id)
-        return account if account is not None else self.caught_up(account_id, None)
+            return self._accounts.get(account_id)
 
     def caught_up(self, account_id: UUID, account: CreditAccount | None) -> CreditAccount | None:
         """`account` with every event appended after it (all of them when it is None)."""
@@ -63,11 +62,11 @@ class AccountCache:
                 self._accounts.popitem(last=False)
 
 
-_caches: weakref.WeakKeyDictionary[EventStore, AccountCache] = weakref.WeakKeyDictionary()
+_caches: weakref.WeakKeyDictionary[EventLog, AccountCache] = weakref.WeakKeyDictionary()
 _caches_guard = threading.Lock()
 
 
-def account_cache(store: EventStore) -> AccountCache:
+def account_cache(store: EventLog) -> AccountCache:
     """The one cache of this store (a store is one process's connection to one database)."""
     with _caches_guard:
         cache = _caches.get(store)
