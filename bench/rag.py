@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -111,6 +112,7 @@ async def _main() -> list[Row]:
             return rows
         finally:
             store.close()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 async def uploaded_chat(settings: Settings, store: EventStore) -> Chat:

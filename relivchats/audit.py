@@ -18,7 +18,7 @@ from uuid import UUID
 
 import asyncpg
 
-from relivchats.domain import credits
+from relivchats.domain import credits, ledger_chain
 from relivchats.domain.credits import (
     AccountOpened,
     CoinsReserved,
@@ -95,7 +95,7 @@ def compare(
 ) -> Verification:
     events = [_credit_event(e) for e in envelopes]
     state = credits.replay(events)
-    differences = _replay_disagreements(events, state)
+    differences = _chain_breaks(events) + _replay_disagreements(events, state)
     differences += _compare_rows(
         "credit_balances",
         _expected_balance(envelopes, state),
@@ -124,6 +124,23 @@ def _credit_event(envelope: Envelope) -> CreditEvent:
     if not isinstance(envelope.event, CreditEvent):
         raise TypeError(f"{type(envelope.event).__name__} in a credit account's stream")
     return envelope.event
+
+
+def _chain_breaks(events: list[CreditEvent]) -> list[Difference]:
+    """The first event whose recorded hash is not the hash of its contents: altered in storage."""
+    broken = ledger_chain.check(events).first_break
+    if broken is None:
+        return []
+    event = broken.event
+    return [
+        Difference(
+            "hash_chain",
+            f"{event.originator_id}/{event.originator_version}",
+            "chain_hash",
+            broken.expected,
+            broken.recorded,
+        )
+    ]
 
 
 def _replay_disagreements(
@@ -158,6 +175,7 @@ def _expected_balance(envelopes: list[Envelope], state: credits.CreditAccount | 
             "opened_at": first.event.timestamp,
             "updated_at": last.event.timestamp,
             "position": last.position,
+            "head_hash": state.head_hash,
         }
     }
 

@@ -40,6 +40,7 @@ def production_problems(settings: Settings) -> list[str]:
         *_plain_http_problems(settings),
         *_question_problems(settings),
         *_operations_problems(settings),
+        *_identity_admin_problems(settings),
     ]
 
 
@@ -114,6 +115,17 @@ def _drill_problems(settings: Settings) -> list[str]:
     return []
 
 
+def _identity_admin_problems(settings: Settings) -> list[str]:
+    """Telling the identity provider to forget a user needs its admin key; a key without an
+    address would silently tell nobody."""
+    key = settings.identity_admin_key.get_secret_value() if settings.identity_admin_key else ""
+    if settings.identity_admin_url and not key:
+        return ["IDENTITY_ADMIN_URL is set without IDENTITY_ADMIN_KEY"]
+    if key and not settings.identity_admin_url:
+        return ["IDENTITY_ADMIN_KEY is set without IDENTITY_ADMIN_URL"]
+    return []
+
+
 def _plain_http_problems(settings: Settings) -> list[str]:
     """Keys fetched or sent over plain HTTP can be swapped or read on the way: a forged JWKS signs
     in as anyone. Loopback addresses (a local proxy, the test fakes) are let through."""
@@ -122,6 +134,7 @@ def _plain_http_problems(settings: Settings) -> list[str]:
         "GEMINI_BASE_URL": settings.gemini_base_url,
         "RAZORPAY_BASE_URL": settings.razorpay_base_url,
         "STRIPE_BASE_URL": settings.stripe_base_url,
+        "IDENTITY_ADMIN_URL": settings.identity_admin_url,
     }
     return [
         f"{name} must use https (or a loopback address)"

@@ -80,6 +80,17 @@ class Settings(BaseSettings):
     auditor_claim: str | None = None
     auditor_claim_value: str | None = None
 
+    # Account deletion and erasure (commands/account_deletion.py, commands/erasure.py).
+    account_erasure_grace_days: int = 30  # personal data is erased this long after deletion
+    erasure_sweep_interval_s: float = 3600.0  # beat: erase accounts whose grace period is over
+    erasure_sweep_batch: int = 100  # accounts per erasure run; the next run takes the rest
+    # The identity provider's admin API, told to forget a deleted account's subject
+    # (adapters/identity_admin.py); unset: nobody is told (a no-op).
+    identity_admin_url: str | None = None
+    identity_admin_key: SecretStr | None = None
+    identity_admin_timeout_s: float = 10.0
+    rate_limit_export: str = "5/hour"  # data exports (GET /api/users/me/export) per user
+
     # Projector
     projector_batch_size: int = 500
     projector_poll_interval_s: float = 1.0
@@ -187,7 +198,13 @@ class Settings(BaseSettings):
             or self.offline_insights_in_production
         )
 
-    @field_validator("rate_limit_upload", "rate_limit_unlock", "rate_limit_order", "rate_limit_rag")
+    @field_validator(
+        "rate_limit_upload",
+        "rate_limit_unlock",
+        "rate_limit_order",
+        "rate_limit_rag",
+        "rate_limit_export",
+    )
     @classmethod
     def _rate_limit_parses(cls, rule: str) -> str:
         parse_rule(rule)  # a typo must stop start-up, not fail every limited request with a 500

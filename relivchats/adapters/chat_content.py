@@ -165,16 +165,7 @@ async def message_page(
         after_seq,
         limit,
     )
-    return [
-        StoredMessage(
-            seq=row["seq"],
-            sent_at=row["sent_at"],
-            sender_index=row["sender_index"],
-            kind=MessageKind(row["kind"]),
-            text=cipher.open(row["body"], message_context(chat_id, row["seq"])).decode(),
-        )
-        for row in rows
-    ]
+    return _opened_messages(cipher, chat_id, rows)
 
 
 async def statistics_json(
@@ -204,6 +195,12 @@ async def messages_at(
         content_id,
         seqs,
     )
+    return _opened_messages(cipher, chat_id, rows)
+
+
+def _opened_messages(
+    cipher: ContentCipher, chat_id: UUID, rows: list[asyncpg.Record]
+) -> list[StoredMessage]:
     return [
         StoredMessage(
             seq=row["seq"],

@@ -88,20 +88,6 @@ async def erase_conversation_async(conn: asyncpg.Connection, conversation_id: UU
     return int(status.split()[-1])
 
 
-def erase_conversation(conn: psycopg.Connection[Any], conversation_id: UUID) -> int:
-    return conn.execute(
-        "DELETE FROM conversation_contents WHERE conversation_id = %s", (conversation_id,)
-    ).rowcount
-
-
-def user_conversations(conn: psycopg.Connection[Any], user_id: UUID) -> list[UUID]:
-    """The chats on which the user has (or had) a conversation with stored text."""
-    rows = conn.execute(
-        "SELECT DISTINCT chat_id FROM conversation_contents WHERE user_id = %s", (user_id,)
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
 def erase_chat_conversations(conn: psycopg.Connection[Any], chat_id: UUID) -> int:
     """A deleted chat's questions and answers, whoever asked them."""
     return conn.execute("DELETE FROM conversation_contents WHERE chat_id = %s", (chat_id,)).rowcount

@@ -51,7 +51,7 @@ def master_key_from(settings: Settings) -> bytes:
     return key
 
 
-def _subkey(master_key: bytes, purpose: bytes) -> bytes:
+def subkey(master_key: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(
         master_key
     )
@@ -61,8 +61,8 @@ class ContentCipher:
     """Seals and opens chat content; also gives keyed digests of uploads (no plain hashes)."""
 
     def __init__(self, master_key: bytes):
-        self._aead = AESGCM(_subkey(master_key, _SEALING_PURPOSE))
-        self._digest_key = _subkey(master_key, _DIGEST_PURPOSE)
+        self._aead = AESGCM(subkey(master_key, _SEALING_PURPOSE))
+        self._digest_key = subkey(master_key, _DIGEST_PURPOSE)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ContentCipher:

@@ -20,6 +20,7 @@ from google.genai import types
 
 from relivchats.adapters.llm.gemini import GeminiConnection, make_client
 from relivchats.adapters.llm.gemini_errors import provider_errors
+from relivchats.settings import Settings
 
 Precision = Literal["auto", "float32", "bfloat16"]
 
@@ -194,6 +195,24 @@ def make_embedder(
     if gemini is not None:
         return GeminiEmbedder(gemini, model=gemini_model, dimension=gemini_dimension)
     return LocalEmbedder(batch_size=local_batch_size, threads=local_threads)
+
+
+def embedder_for(settings: Settings, local_threads: int | None) -> Embedder:
+    """The embedder the settings ask for; the indexer and the API's questions must agree."""
+    gemini = None
+    if settings.gemini_api_key is not None:
+        gemini = GeminiConnection(
+            settings.gemini_api_key.get_secret_value(),
+            settings.gemini_base_url,
+            settings.gemini_timeout_s,
+            settings.gemini_attempts,
+        )
+    return make_embedder(
+        gemini,
+        gemini_model=settings.gemini_embedding_model,
+        gemini_dimension=settings.gemini_embedding_dimension,
+        local_threads=local_threads,
+    )
 
 
 class EmbedderLoading(Exception):

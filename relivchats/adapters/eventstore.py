@@ -27,12 +27,15 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    StoredEvent,
 )
 from eventsourcing.postgres import PostgresFactory
 from prometheus_client import Histogram
 
 import relivchats.domain  # noqa: F401  (imports every event class, registering its topic)
+from relivchats.adapters.data_keys import DataKeys, KeyRing
 from relivchats.adapters.mapper import TopicMapper
+from relivchats.adapters.personal_fields import FieldSealer, personal_fields_of
 from relivchats.adapters.recorder import (
     AppendSignal,
     ConcurrentAppendRecorder,
@@ -64,7 +67,32 @@ P = ParamSpec("P")
 
 
 class StableTopicMapper(TopicMapper):
-    """Writes each event's declared TOPIC instead of its module path (adapters/mapper.py)."""
+    """Writes each event's declared TOPIC instead of its module path (adapters/mapper.py), and
+    seals its personal fields with the owner's data key (adapters/personal_fields.py)."""
+
+    def __init__(self, transcoder: JSONTranscoder, sealer: FieldSealer):
+        super().__init__(transcoder=transcoder)
+        self.sealer = sealer
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        event_class = type(domain_event)
+        if personal_fields_of(event_class) is not None:
+            state = self.sealer.seal(
+                event_class,
+                vars(domain_event),
+                domain_event.originator_id,
+                domain_event.originator_version,
+            )
+            domain_event = object.__new__(event_class)
+            object.__setattr__(domain_event, "__dict__", state)
+        return super().to_stored_event(domain_event)  # TopicMapper writes the class's TOPIC
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        event = super().to_domain_event(stored_event)
+        self.sealer.open(
+            type(event), vars(event), event.originator_id, stored_event.originator_version
+        )
+        return event
 
 
 class BoundedRetryRecorder(ConcurrentAppendRecorder):
@@ -108,16 +136,23 @@ def build_transcoder() -> JSONTranscoder:
     return transcoder
 
 
-def build_mapper() -> StableTopicMapper:
-    """The mapper used by writers and by the projector to decode stored events."""
-    return StableTopicMapper(transcoder=build_transcoder())
+def build_mapper(keys: KeyRing | None = None) -> StableTopicMapper:
+    """The mapper used by writers and by the projector to decode stored events.
+
+    Without data keys it reads and writes every event but those with sealed personal fields.
+    """
+    return StableTopicMapper(build_transcoder(), FieldSealer(keys))
 
 
 class RelivChatsApplication(Application[UUID]):
     name = APPLICATION_NAME
 
+    def __init__(self, env: dict[str, str], keys: KeyRing):
+        self.data_keys = keys  # before the library builds the mapper in its constructor
+        super().__init__(env=env)
+
     def construct_mapper(self) -> Mapper[UUID]:
-        return build_mapper()
+        return build_mapper(self.data_keys)
 
 
 class EventStore:
@@ -133,7 +168,10 @@ class EventStore:
             f"-c statement_timeout={settings.eventstore_statement_timeout_ms}"
             f" -c lock_timeout={settings.eventstore_lock_timeout_s * 1000}"
         )
-        self._app = RelivChatsApplication(env=env)
+        self.data_keys = DataKeys.from_settings(settings)
+        self._app = RelivChatsApplication(env, self.data_keys)
+        datastore = self._app.recorder.datastore  # type: ignore[attr-defined]
+        self.data_keys.borrow_connections(datastore.get_connection)  # no extra connection
         self.command_max_attempts = settings.command_max_attempts
         self._signal = AppendSignal(settings.database_url, EVENTS_TABLE)
 
@@ -165,6 +203,7 @@ class EventStore:
     def close(self) -> None:
         self._signal.close()
         self._app.close()
+        self.data_keys.close()
 
 
 async def first_event_position(conn: asyncpg.Connection, aggregate_id: UUID) -> int | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +32,7 @@ class Principal:
     is_auditor: bool
     email: str | None
     name: str | None
+    issued_at: datetime | None = None  # `iat`: tokens issued before a deletion are refused
 
 
 AuditorClaim = tuple[str, str]  # (claim name, value) the operator configured
@@ -46,7 +48,15 @@ def principal_from(claims: dict[str, Any], auditor_claim: AuditorClaim | None) -
         is_auditor=carries(claims, auditor_claim),
         email=claims.get("email") if isinstance(claims.get("email"), str) else None,
         name=claims.get("name") if isinstance(claims.get("name"), str) else None,
+        issued_at=_issued_at(claims),
     )
+
+
+def _issued_at(claims: dict[str, Any]) -> datetime | None:
+    issued = claims.get("iat")
+    if isinstance(issued, int | float) and not isinstance(issued, bool):
+        return datetime.fromtimestamp(issued, tz=UTC)
+    return None
 
 
 def carries(claims: dict[str, Any], wanted: AuditorClaim | None) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from relivchats.adapters.data_keys import InMemoryDataKeys
 from relivchats.adapters.eventstore import RelivChatsApplication
 from relivchats.domain.events import Event
 
@@ -18,7 +19,10 @@ DEFAULT_MAX_ATTEMPTS = 8  # as settings.command_max_attempts
 
 class InMemoryEventStore:
     def __init__(self, command_max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
-        self._app = RelivChatsApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        self.data_keys = InMemoryDataKeys()
+        self._app = RelivChatsApplication(
+            {"PERSISTENCE_MODULE": "eventsourcing.popo"}, self.data_keys
+        )
         self.command_max_attempts = command_max_attempts
         self.appends = 0  # saves that wrote, for tests that count round trips
 

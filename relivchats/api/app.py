@@ -24,6 +24,7 @@ from relivchats.api.looplag import loop_lag_probe
 from relivchats.api.middleware import RequestContextMiddleware
 from relivchats.api.rag_wiring import build_rag_services, finish_answers
 from relivchats.api.routes import (
+    account,
     audit,
     catalogue,
     chats,
@@ -47,6 +48,7 @@ ROUTERS = (
     chats.router,
     insights.router,
     users.router,
+    account.router,
     payments.router,
     catalogue.router,
     rag.router,

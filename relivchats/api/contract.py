@@ -9,8 +9,9 @@ links say which reads follow (`linked`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from relivchats.settings import Settings
@@ -103,3 +104,8 @@ def _rate_limit_description(setting: str) -> str:
         f"too many requests: at most {default} per user by default (`{setting.upper()}`);"
         " Retry-After gives the seconds until the window ends"
     )
+
+
+# PostgreSQL's OFFSET is a bigint: a larger page offset would fail in the driver, not in the API.
+MAX_OFFSET = 2**63 - 1
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]

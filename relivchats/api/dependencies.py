@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -22,8 +23,10 @@ from relivchats.adapters.identity import Principal, TokenInvalid, TokenVerifier
 from relivchats.adapters.payments import PaymentProvider
 from relivchats.adapters.ratelimit import RateLimiter, Window, parse_rule
 from relivchats.api.errors import ApiError
+from relivchats.domain import users
+from relivchats.domain.errors import UserDeleted
 from relivchats.logs import user_id_var
-from relivchats.projections import chat_queries
+from relivchats.projections import chat_queries, user_queries
 from relivchats.projections.status import projected
 from relivchats.settings import Settings
 
@@ -81,8 +84,26 @@ async def _current_user(
         principal = await verifier.verify(token)
     except TokenInvalid as error:
         raise _unauthenticated(str(error)) from None
+    principal = await _acting_account(request.app.state.read_pool, principal)
     user_id_var.set(str(principal.user_id))
     return principal
+
+
+async def _acting_account(pool: ReadPool, principal: Principal) -> Principal:
+    """The account the token acts for; a deleted account's token answers 401 account_deleted.
+
+    One index lookup on the users read model per request (no replay): the deletion is in it
+    before `DELETE /api/users/delete-account` answers.
+    """
+    subject_key = users.subject_key_for(principal.subject)
+    latest = await user_queries.latest_account(pool, subject_key)
+    try:
+        user_id = users.account_for_token(subject_key, latest, principal.issued_at)
+    except UserDeleted as deleted:
+        raise ApiError(
+            401, str(deleted), code=deleted.code, headers={"WWW-Authenticate": "Bearer"}
+        ) from None
+    return dataclasses.replace(principal, user_id=user_id)
 
 
 async def _auditor(user: Annotated[Principal, Depends(_current_user)]) -> Principal:

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from relivchats.adapters.chunk_search import (
     ChunkSearch,
     IndexerSearch,
+    SearchUnavailable,
     ServerSearch,
     TimedHits,
     search_socket_path,
@@ -28,11 +29,10 @@ from relivchats.adapters.embeddings import (
     LOCAL_MODEL,
     Embedder,
     LazyEmbedder,
-    make_embedder,
+    embedder_for,
 )
 from relivchats.adapters.eventstore import AsyncEventStore
 from relivchats.adapters.llm import LlmProvider, make_llm
-from relivchats.adapters.llm.gemini import GeminiConnection
 from relivchats.adapters.vectorstore import VectorStore
 from relivchats.commands.rag_answers import RagServices
 from relivchats.settings import Settings
@@ -58,29 +58,13 @@ def build_rag_services(
     )
 
 
-def gemini_connection(settings: Settings) -> GeminiConnection | None:
-    if settings.gemini_api_key is None:
-        return None
-    return GeminiConnection(
-        settings.gemini_api_key.get_secret_value(),
-        settings.gemini_base_url,
-        settings.gemini_timeout_s,
-        settings.gemini_attempts,
-    )
-
-
 # One question is one short text: torch's threads only fight each other (and the API's other
 # work) over it. Measured here on 2 busy cores: 10 ms with 1 thread, 330 ms with 2.
 QUESTION_EMBEDDER_THREADS = 1
 
 
 def question_embedder(settings: Settings) -> Embedder:
-    return make_embedder(
-        gemini_connection(settings),
-        gemini_model=settings.gemini_embedding_model,
-        gemini_dimension=settings.gemini_embedding_dimension,
-        local_threads=QUESTION_EMBEDDER_THREADS,
-    )
+    return embedder_for(settings, local_threads=QUESTION_EMBEDDER_THREADS)
 
 
 def answering_llm(settings: Settings) -> LlmProvider:
@@ -110,7 +94,10 @@ class LazyServerSearch:
 
     async def search(self, chat_id: UUID, vector: list[float], limit: int) -> TimedHits:
         if self._search is None:
-            await asyncio.to_thread(self._open)
+            try:
+                await asyncio.to_thread(self._open)
+            except Exception as error:  # the server is down or refuses us: 503, asked again
+                raise SearchUnavailable(type(error).__name__) from error
         assert self._search is not None
         return await self._search.search(chat_id, vector, limit)
 

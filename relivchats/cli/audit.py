@@ -1,8 +1,9 @@
-"""`relivchats audit replay --user ID | --all` and `relivchats audit export --user ID`.
+"""`relivchats audit replay|verify --user ID | --all` and `relivchats audit export --user ID`.
 
-`replay` folds each account's events with the pure domain and compares the read model (see
-relivchats/audit.py); it exits 1 if anything differs. `export` writes one user's ledger, replayed
-from the events, as CSV or JSON.
+`replay` (or `verify`: the same) folds each account's events with the pure domain, recomputes
+its hash chain and compares the read model (see relivchats/audit.py); it exits 1 if anything
+differs, naming the first event whose hash does not match. `export` writes one user's ledger,
+replayed from the events, as CSV or JSON.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ def register(subcommands: Any) -> None:
     chosen.add_argument("--user", type=UUID, help="user id")
     chosen.add_argument("--all", action="store_true", help="every account, with a progress bar")
     replay.set_defaults(handler=run_replay)
+    verify = actions.add_parser(
+        "verify", help="the same replay, named for the hash chain it also checks"
+    )
+    chosen = verify.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--user", type=UUID, help="user id")
+    chosen.add_argument("--all", action="store_true", help="every account, with a progress bar")
+    verify.set_defaults(handler=run_replay)
     export = actions.add_parser("export", help="a user's ledger replayed from events")
     export.add_argument("--user", type=UUID, required=True, help="user id")
     export.add_argument("--format", choices=("csv", "json"), default="csv")

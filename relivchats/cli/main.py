@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "tokens",
     "payments",
     "audit",
+    "users",
     "demo",
     "config",
     "flags",

@@ -142,6 +142,7 @@ async def prepare(rag: RagServices, question: Question) -> Ready | IndexingUnder
         return await indexing_underway(rag, chat, "unindexed")
     history = asyncio.create_task(history_of(rag, chat.id, question.user_id))
     try:
+        embedding = time.perf_counter()
         vector = await rag.embedder.embed_query(question.text)
         embedded = time.perf_counter()
         found = await rag.search.search(chat.id, vector, question.max_chunks)
@@ -150,7 +151,7 @@ async def prepare(rag: RagServices, question: Question) -> Ready | IndexingUnder
         fetching = time.perf_counter()
         passages = await passages_of(rag, chat, found.hits)
         timings = Timings(
-            embed_ms=(embedded - started) * 1000,
+            embed_ms=(embedded - embedding) * 1000,
             search_ms=found.search_ms,
             fetch_ms=(time.perf_counter() - fetching) * 1000,
         )

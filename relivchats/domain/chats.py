@@ -14,12 +14,14 @@ Every command on a chat is its owner's: anyone else, like a deleted chat, finds 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import ClassVar
 from uuid import UUID
 
 from relivchats.domain.errors import Conflict, InvalidCommand, NotFound
 from relivchats.domain.events import Event, deterministic_id, fold, next_event_fields
+from relivchats.domain.personal import ERASED, PersonalFields
 from relivchats.domain.statistics import chat_title, is_group_chat
 
 MAX_TITLE_CHARS = 120
@@ -39,6 +41,9 @@ class ChatNotFound(NotFound):
 @dataclass(frozen=True)
 class ChatUploaded(Event):
     TOPIC = "chats.ChatUploaded.v1"
+    PERSONAL: ClassVar[PersonalFields] = PersonalFields(
+        owner="owner_id", erased={"title": ERASED, "participants": ()}
+    )
     owner_id: UUID
     title: str
     participants: tuple[str, ...]
@@ -53,8 +58,13 @@ class ChatUploaded(Event):
 @dataclass(frozen=True)
 class DisplayNameSet(Event):
     TOPIC = "chats.DisplayNameSet.v1"
+    PERSONAL: ClassVar[PersonalFields] = PersonalFields(
+        owner="owner_id", erased={"me_participant": None, "title": ERASED}
+    )
     me_participant: str | None
     title: str
+    # Whose personal data this is (its key seals the fields); None on events before 009.
+    owner_id: UUID | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -248,7 +258,9 @@ def set_display_name(
     if (new_me, new_title) == (chat.me_participant, chat.title):
         return []
     fields = next_event_fields(chat.id, chat.version)
-    return [DisplayNameSet(**fields, me_participant=new_me, title=new_title)]
+    return [
+        DisplayNameSet(**fields, me_participant=new_me, title=new_title, owner_id=chat.owner_id)
+    ]
 
 
 def share(state: Chat | None, owner_id: UUID, share_token_hash: str) -> list[Event]:

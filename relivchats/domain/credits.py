@@ -9,13 +9,14 @@ live in `credits_rules.py`; the auditor's running totals in `ledger_entries.py`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import ClassVar, Literal
 from uuid import UUID
 
 from relivchats.domain.events import Event, deterministic_id, fold
+from relivchats.domain.ledger_chain import GENESIS, recorded_or_linked
 
 ReleaseReason = Literal["failed", "expired", "cancelled"]
 ReversalReason = Literal["refund", "dispute"]
@@ -32,6 +33,9 @@ class CreditEvent(Event):
     """An event of a credit account; `KIND` names the type of its ledger entry."""
 
     KIND: ClassVar[str] = ""
+    # The link of the account's hash chain, set when decided (domain/ledger_chain.py);
+    # None only on events stored before the chain existed.
+    chain_hash: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ class CreditAccount:
     reversed_orders: Mapping[UUID, int]  # order id -> coins taken back so far
     reversal_keys: frozenset[UUID]
     adjustments: Mapping[UUID, tuple[int, str]]  # adjustment id -> (amount, reason)
+    head_hash: str = GENESIS  # the hash chain's last link (domain/ledger_chain.py)
 
     @property
     def held(self) -> int:
@@ -200,7 +205,10 @@ def evolve(state: CreditAccount | None, event: Event) -> CreditAccount:
     assert state is not None, f"{type(event).__name__} before AccountOpened"
     assert isinstance(event, CreditEvent), f"{type(event).__name__} is not a credit event"
     moved = replace(
-        state, version=event.originator_version, balance=state.balance + movement(event).balance
+        state,
+        version=event.originator_version,
+        balance=state.balance + movement(event).balance,
+        head_hash=recorded_or_linked(state.head_hash, event),
     )
     return _remember(moved, event)
 
@@ -217,6 +225,7 @@ def _opened(event: AccountOpened) -> CreditAccount:
         reversed_orders={},
         reversal_keys=frozenset(),
         adjustments={},
+        head_hash=recorded_or_linked(GENESIS, event),
     )
 
 

@@ -8,8 +8,10 @@ commands on one account decide one after the other.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 from uuid import UUID
 
 from relivchats.domain.credits import (
@@ -37,10 +39,26 @@ from relivchats.domain.errors import (
     UnknownReservation,
 )
 from relivchats.domain.events import next_event_fields
+from relivchats.domain.ledger_chain import GENESIS, chained
 
 WELCOME_BONUS = 50
+P = ParamSpec("P")
+Decision = Callable[Concatenate[CreditAccount | None, P], list[CreditEvent]]
 
 
+def _linked(decide: Decision[P]) -> Decision[P]:
+    """Every decision's events leave with their hash-chain links (domain/ledger_chain.py)."""
+
+    @functools.wraps(decide)
+    def decide_and_link(
+        state: CreditAccount | None, /, *args: P.args, **kwargs: P.kwargs
+    ) -> list[CreditEvent]:
+        return chained(state.head_hash if state else GENESIS, decide(state, *args, **kwargs))
+
+    return decide_and_link
+
+
+@_linked
 def open_account(
     state: CreditAccount | None, user_id: UUID, welcome_bonus: int = WELCOME_BONUS
 ) -> list[CreditEvent]:
@@ -51,6 +69,7 @@ def open_account(
     return [AccountOpened(**fields, user_id=user_id, welcome_bonus=welcome_bonus)]
 
 
+@_linked
 def purchase(state: CreditAccount | None, order_id: UUID, coins: int) -> list[CreditEvent]:
     account = _opened(state)
     _require_positive(coins)
@@ -59,6 +78,7 @@ def purchase(state: CreditAccount | None, order_id: UUID, coins: int) -> list[Cr
     return [CoinsPurchased(**_next(account), order_id=order_id, coins=coins)]
 
 
+@_linked
 def reserve(
     state: CreditAccount | None,
     reservation_id: UUID,
@@ -94,6 +114,7 @@ def reserve(
     ]
 
 
+@_linked
 def capture(state: CreditAccount | None, reservation_id: UUID) -> list[CreditEvent]:
     """Spend the whole reservation. Expiry is the sweeper's business: until the sweeper has
     released it, an open reservation can still be captured, and the version check lets only one
@@ -109,6 +130,7 @@ def capture(state: CreditAccount | None, reservation_id: UUID) -> list[CreditEve
     ]
 
 
+@_linked
 def release(
     state: CreditAccount | None, reservation_id: UUID, reason: ReleaseReason
 ) -> list[CreditEvent]:
@@ -118,6 +140,7 @@ def release(
     return [_released(account, reservation_id, reason, offset=0)]
 
 
+@_linked
 def expire_due(state: CreditAccount | None, now: datetime) -> list[CreditEvent]:
     """Release every open reservation whose expiry has passed, oldest first."""
     account = _opened(state)
@@ -129,6 +152,7 @@ def expire_due(state: CreditAccount | None, now: datetime) -> list[CreditEvent]:
     return [_released(account, rid, "expired", offset) for offset, (_, rid) in enumerate(due)]
 
 
+@_linked
 def reverse(
     state: CreditAccount | None,
     order_id: UUID,
@@ -160,6 +184,7 @@ def reverse(
     ]
 
 
+@_linked
 def adjust(
     state: CreditAccount | None, adjustment_id: UUID, amount: int, reason: str, actor: str
 ) -> list[CreditEvent]:

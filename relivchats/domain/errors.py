@@ -28,7 +28,7 @@ class Conflict(DomainError):
 
 
 class UserDeleted(DomainError):
-    code = "user_deleted"
+    code = "account_deleted"
 
 
 class Busy(DomainError):

@@ -1,32 +1,69 @@
-"""The User aggregate: registration and deletion of an account, keyed by the token subject.
+"""The User aggregate: an account's life from registration through deletion to erasure.
 
-Events hold no personal data: the id is uuid5 of the subject and nothing else about the person
-is recorded, so the ledger stays a financial record after an account is erased.
+Keyed by the token subject: the subject's first account is uuid5(subject), each later one (after
+a deletion) uuid5(subject, generation). Events hold no personal data: ids, generation and times
+only, so the ledger stays a financial record after an account is erased. Deletion is immediate
+for every read and every token issued before it; erasure (the data key destroyed, the content
+gone) follows after the grace period. The welcome bonus belongs to the subject's first account
+only, so it is granted once per subject, ever (commands/users.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import ClassVar
 from uuid import UUID
 
-from relivchats.domain.errors import UserDeleted
+from relivchats.domain.errors import Conflict, NotFound, UserDeleted
 from relivchats.domain.events import Event, deterministic_id, fold, next_event_fields
+from relivchats.domain.personal import PersonalFields
+
+FIRST_GENERATION = 1
 
 
-def user_id_for(subject: str) -> UUID:
+def user_id_for(subject: str, generation: int = FIRST_GENERATION) -> UUID:
+    return user_id_for_key(subject_key_for(subject), generation)
+
+
+def subject_key_for(subject: str) -> UUID:
+    """A subject's pseudonymous key: the id of its first account (never the subject itself)."""
     return deterministic_id("user", subject)
+
+
+def user_id_for_key(subject_key: UUID, generation: int) -> UUID:
+    if generation == FIRST_GENERATION:
+        return subject_key
+    return deterministic_id("user", "generation", subject_key, generation)
 
 
 @dataclass(frozen=True)
 class UserRegistered(Event):
     TOPIC = "users.UserRegistered.v1"
+    # None / 1 on events before generations existed: the subject's first account.
+    subject_key: UUID | None = field(default=None, kw_only=True)
+    generation: int = field(default=FIRST_GENERATION, kw_only=True)
 
 
 @dataclass(frozen=True)
 class UserDeletionRequested(Event):
+    """The account is deleted; its erasure is due at `erasure_due_at`. `subject` (sealed with
+    the user's data key) is what the identity provider is told to forget."""
+
     TOPIC = "users.UserDeletionRequested.v1"
+    PERSONAL: ClassVar[PersonalFields] = PersonalFields(
+        owner="originator_id", erased={"subject": None}
+    )
+    erasure_due_at: datetime | None = field(default=None, kw_only=True)
+    subject: str | None = field(default=None, kw_only=True)
+
+
+@dataclass(frozen=True)
+class UserErased(Event):
+    """The account's data key is destroyed and its content gone: nothing personal remains."""
+
+    TOPIC = "users.UserErased.v1"
 
 
 @dataclass(frozen=True)
@@ -34,26 +71,37 @@ class User:
     id: UUID
     version: int
     registered_at: datetime
+    subject_key: UUID
+    generation: int = FIRST_GENERATION
     deletion_requested_at: datetime | None = None
+    erasure_due_at: datetime | None = None
+    erased_at: datetime | None = None
 
     @property
     def is_deleted(self) -> bool:
         return self.deletion_requested_at is not None
 
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
 
 def evolve(state: User | None, event: Event) -> User:
     if isinstance(event, UserRegistered):
         return User(
-            id=event.originator_id, version=event.originator_version, registered_at=event.timestamp
+            id=event.originator_id,
+            version=event.originator_version,
+            registered_at=event.timestamp,
+            subject_key=event.subject_key or event.originator_id,
+            generation=event.generation,
         )
     assert state is not None, f"{type(event).__name__} before UserRegistered"
+    state = replace(state, version=event.originator_version)
     if isinstance(event, UserDeletionRequested):
-        return User(
-            id=state.id,
-            version=event.originator_version,
-            registered_at=state.registered_at,
-            deletion_requested_at=event.timestamp,
-        )
+        due = event.erasure_due_at or event.timestamp
+        return replace(state, deletion_requested_at=event.timestamp, erasure_due_at=due)
+    if isinstance(event, UserErased):
+        return replace(state, erased_at=event.timestamp)
     return state
 
 
@@ -61,10 +109,64 @@ def replay(events: Iterable[Event]) -> User | None:
     return fold(evolve, events)
 
 
-def register(state: User | None, user_id: UUID) -> list[Event]:
-    """Registering is idempotent; a deleted account is never registered again."""
+def register(
+    state: User | None, subject_key: UUID, generation: int = FIRST_GENERATION
+) -> list[Event]:
+    """Registering is idempotent; a deleted account is never registered again (the subject
+    gets its next generation instead: commands/users.py)."""
     if state is None:
-        return [UserRegistered(**next_event_fields(user_id, 0))]
+        user_id = user_id_for_key(subject_key, generation)
+        fields = next_event_fields(user_id, 0)
+        return [UserRegistered(**fields, subject_key=subject_key, generation=generation)]
     if state.is_deleted:
         raise UserDeleted("this account has been deleted")
     return []
+
+
+def request_deletion(state: User | None, subject: str, grace: timedelta) -> list[Event]:
+    """Delete the account now; erasure becomes due after `grace`. Asking twice changes nothing."""
+    if state is None:
+        raise NotFound("no account yet: nothing to delete")
+    if state.is_deleted:
+        return []
+    fields = next_event_fields(state.id, state.version)
+    due = fields["timestamp"] + grace
+    return [UserDeletionRequested(**fields, erasure_due_at=due, subject=subject)]
+
+
+def erase(state: User | None, now: datetime, *, skip_grace: bool = False) -> list[Event]:
+    """Record the erasure of a deleted account whose grace period is over (or skipped)."""
+    if state is None or state.is_erased:
+        return []
+    if not state.is_deleted:
+        raise Conflict("only a deleted account can be erased", user_id=str(state.id))
+    assert state.erasure_due_at is not None
+    if not skip_grace and now < state.erasure_due_at:
+        raise Conflict("the grace period is not over", erasure_due_at=str(state.erasure_due_at))
+    return [UserErased(**next_event_fields(state.id, state.version))]
+
+
+@dataclass(frozen=True)
+class LatestAccount:
+    """The read model's newest account of a subject, and its newest deletion."""
+
+    generation: int
+    deleted: bool
+    last_deletion_at: datetime | None
+
+
+def account_for_token(
+    subject_key: UUID, latest: LatestAccount | None, issued_at: datetime | None
+) -> UUID:
+    """Which account a verified token acts for, or UserDeleted if it belongs to a deleted one.
+
+    A token issued before (or in the same second as) any deletion of the subject's accounts is
+    that deleted account's token and is refused; a token issued later acts for the subject's
+    live account, or for the next one that `POST /api/users/store` will register.
+    """
+    if latest is None:
+        return user_id_for_key(subject_key, FIRST_GENERATION)
+    deleted_at = latest.last_deletion_at
+    if deleted_at is not None and (issued_at is None or issued_at <= deleted_at):
+        raise UserDeleted("this account has been deleted")
+    return user_id_for_key(subject_key, latest.generation + (1 if latest.deleted else 0))

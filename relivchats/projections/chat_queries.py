@@ -61,3 +61,17 @@ async def shared_chat(db: Queryable, share_token_hash: str) -> asyncpg.Record | 
 PENDING_PURGE_SQL = (
     "SELECT chat_id, content_id FROM chats_pending_purge ORDER BY deleted_at, chat_id LIMIT %s"
 )
+
+
+async def chat_ids_of(db: Queryable, owner_id: UUID) -> list[UUID]:
+    """Every live chat of the owner (for deleting an account: all of them, not a page)."""
+    rows = await db.fetch("SELECT chat_id FROM chats WHERE owner_id = $1", owner_id)
+    return [row["chat_id"] for row in rows]
+
+
+# For erasing an account (psycopg, sync): its chats, live or awaiting their purge.
+OWNED_CONTENT_SQL = (
+    "SELECT chat_id, content_id, false AS deleted FROM chats WHERE owner_id = %(owner)s"
+    " UNION ALL SELECT chat_id, content_id, true FROM chats_pending_purge"
+    " WHERE owner_id = %(owner)s"
+)

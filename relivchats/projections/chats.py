@@ -37,9 +37,9 @@ _INDEXED = (
 _INDEXING_FAILED = "UPDATE chats SET indexing_failure = $2, position = $3 WHERE chat_id = $1"
 _SHARE = "UPDATE chats SET share_token_hash = $2, position = $3 WHERE chat_id = $1"
 _DELETED = """
-WITH gone AS (DELETE FROM chats WHERE chat_id = $1 RETURNING chat_id, content_id)
-INSERT INTO chats_pending_purge (chat_id, content_id, deleted_at, position)
-SELECT chat_id, content_id, $2, $3 FROM gone
+WITH gone AS (DELETE FROM chats WHERE chat_id = $1 RETURNING chat_id, content_id, owner_id)
+INSERT INTO chats_pending_purge (chat_id, content_id, deleted_at, position, owner_id)
+SELECT chat_id, content_id, $2, $3, owner_id FROM gone
 """
 _PURGED = "DELETE FROM chats_pending_purge WHERE chat_id = $1"
 

@@ -9,6 +9,7 @@ idempotent by its event's keys (an outcome for a (job, type) that has one is a n
 - `GenerationRequested` -> one `generation.generate_insight(job, type)` per insight type.
 - `ChatDeleted` -> `indexing.forget_chat(chat)`: its vectors and generated insights go.
 - `IndexingRequested` (a question found the chat unindexed) -> `indexing.index_chat(chat)`.
+- `UserDeletionRequested` -> `maintenance.tell_identity_provider(user)` (retried with backoff).
 
 It owns no tables, and it is never rebuilt: replaying it would send every task ever sent again
 (`projections/rebuild.py` refuses it; `rebuild all` covers read models only). Broker calls are
@@ -26,12 +27,14 @@ import asyncpg
 from relivchats.domain.chats import ChatDeleted, IndexingRequested
 from relivchats.domain.events import Event
 from relivchats.domain.insights import GenerationRequested, JobRequested
+from relivchats.domain.users import UserDeletionRequested
 from relivchats.projections.base import Envelope, topics_of
 
 PREPARE_JOB_TASK = "indexing.prepare_job"
 FORGET_CHAT_TASK = "indexing.forget_chat"
 INDEX_CHAT_TASK = "indexing.index_chat"
 GENERATE_TASK = "generation.generate_insight"
+TELL_IDENTITY_PROVIDER_TASK = "maintenance.tell_identity_provider"
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,16 @@ def tasks_for(event: Event) -> list[Task]:
             return [Task(FORGET_CHAT_TASK, (str(chat_id),), f"forget-{chat_id}")]
         case IndexingRequested(originator_id=chat_id, originator_version=version):
             return [Task(INDEX_CHAT_TASK, (str(chat_id),), f"index-{chat_id}-{version}")]
+        case UserDeletionRequested(originator_id=user_id):
+            task_id = f"tell-identity-provider-{user_id}"
+            return [Task(TELL_IDENTITY_PROVIDER_TASK, (str(user_id),), task_id)]
     return []
 
 
 class DispatcherProjection:
     name: ClassVar[str] = "dispatcher"
     topics: ClassVar[tuple[str, ...]] = topics_of(
-        JobRequested, GenerationRequested, ChatDeleted, IndexingRequested
+        JobRequested, GenerationRequested, ChatDeleted, IndexingRequested, UserDeletionRequested
     )
     tables: ClassVar[tuple[str, ...]] = ()
     effects: ClassVar[bool] = True  # replaying it has side effects: never rebuilt

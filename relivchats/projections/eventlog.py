@@ -22,11 +22,16 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 
-from relivchats.adapters.eventstore import build_mapper
+from relivchats.adapters.crypto import master_key_from
+from relivchats.adapters.data_keys import DataKeys, fetch_wrapped
+from relivchats.adapters.eventstore import StableTopicMapper, build_mapper
+from relivchats.adapters.personal_fields import owners_sealed_in
 from relivchats.domain.events import Event
 from relivchats.projections.base import LOG_START, Envelope, LogPosition
+from relivchats.settings import get_settings
 
-_mapper = build_mapper()
+_mapper = build_mapper()  # no data keys: for streams without personal fields (the ledger)
+_mappers_with_keys: dict[str, StableTopicMapper] = {}
 
 
 class CheckpointMoved(Exception):
@@ -47,14 +52,28 @@ class Head:
     waiting: bool
 
 
-def decode(row: asyncpg.Record) -> Envelope:
+def mapper_for(dsn: str) -> StableTopicMapper:
+    """A mapper that opens personal fields with the data keys of the database at `dsn`.
+
+    The master key comes from this process's settings (every process of one deployment shares
+    `CONTENT_KEY`); one per database, so a process following two databases keeps them apart.
+    """
+    if dsn not in _mappers_with_keys:
+        # Keys come through `decode_all` on the reader's connection; a miss outside it (a key
+        # expiring mid-batch) opens a short-lived connection, so no connection is pinned here.
+        keys = DataKeys(dsn, master_key_from(get_settings()), keep_connection=False)
+        _mappers_with_keys[dsn] = build_mapper(keys)
+    return _mappers_with_keys[dsn]
+
+
+def decode(row: asyncpg.Record, mapper: StableTopicMapper = _mapper) -> Envelope:
     stored = StoredEvent(
         originator_id=row["originator_id"],
         originator_version=row["originator_version"],
         topic=row["topic"],
         state=bytes(row["state"]),
     )
-    event = _mapper.to_domain_event(stored)
+    event = mapper.to_domain_event(stored)
     assert isinstance(event, Event), f"{row['topic']} is not a RelivChats event"
     return Envelope(
         position=row["notification_id"],
@@ -62,6 +81,19 @@ def decode(row: asyncpg.Record) -> Envelope:
         recorded_at=row["recorded_at"],
         transaction_id=row["transaction_id"],
     )
+
+
+async def decode_all(
+    conn: asyncpg.Connection, rows: list[asyncpg.Record], mapper: StableTopicMapper = _mapper
+) -> list[Envelope]:
+    """`decode` for a batch; the data keys its sealed fields need are read first, in one query
+    on this connection (the event loop never waits on another one)."""
+    keys = mapper.sealer.keys
+    if isinstance(keys, DataKeys):
+        wanted = keys.missing(owners_sealed_in(bytes(row["state"]) for row in rows))
+        if wanted:
+            keys.accept(wanted, await fetch_wrapped(conn, wanted))
+    return [decode(row, mapper) for row in rows]
 
 
 def row_position(row: asyncpg.Record) -> LogPosition:

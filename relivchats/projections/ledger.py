@@ -29,6 +29,7 @@ from relivchats.domain.credits import (
     ReservationReleased,
     movement,
 )
+from relivchats.domain.ledger_chain import GENESIS, recorded_or_linked
 from relivchats.projections.base import Envelope, topics_of
 
 LEDGER_EVENTS = (
@@ -58,6 +59,7 @@ class _Account:
     updated_at: datetime
     position: int
     is_new: bool
+    head_hash: str = GENESIS  # the account's hash-chain head (domain/ledger_chain.py)
 
 
 @dataclass
@@ -93,7 +95,8 @@ async def _accounts_before(conn: asyncpg.Connection, batch: list[Envelope]) -> d
     if not wanted:
         return {}
     records = await conn.fetch(
-        "SELECT account_id, user_id, balance, held, version, opened_at, updated_at, position"
+        "SELECT account_id, user_id, balance, held, version, opened_at, updated_at, position,"
+        " head_hash"
         " FROM credit_balances WHERE account_id = ANY($1::uuid[])",
         wanted,
     )
@@ -107,6 +110,7 @@ async def _accounts_before(conn: asyncpg.Connection, batch: list[Envelope]) -> d
             r["updated_at"],
             r["position"],
             is_new=False,
+            head_hash=r["head_hash"],
         )
         for r in records
     }
@@ -135,6 +139,7 @@ def _fold(rows: _Rows, envelope: Envelope) -> None:
     account.version = event.originator_version
     account.updated_at = event.timestamp
     account.position = envelope.position
+    account.head_hash = recorded_or_linked(account.head_hash, event)
     rows.transactions.append(
         (
             account_id,
@@ -223,6 +228,7 @@ def _balance_row(account_id: UUID, account: _Account) -> tuple[Any, ...]:
         account.opened_at,
         account.updated_at,
         account.position,
+        account.head_hash,
     )
 
 
@@ -235,19 +241,21 @@ _TRANSACTION_COLUMNS = (
 # fmt: on
 
 _BALANCE_COLUMNS = """unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[],
-    $6::boolean[], $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::bigint[])"""
+    $6::boolean[], $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::bigint[],
+    $11::text[])"""
 
 _INSERT_BALANCES = f"""
 INSERT INTO credit_balances (account_id, user_id, balance, held, available, flagged, version,
-    opened_at, updated_at, position)
+    opened_at, updated_at, position, head_hash)
 SELECT * FROM {_BALANCE_COLUMNS}
 """
 
 _UPDATE_BALANCES = f"""
 UPDATE credit_balances AS b SET balance = u.balance, held = u.held, available = u.available,
-    flagged = u.flagged, version = u.version, updated_at = u.updated_at, position = u.position
+    flagged = u.flagged, version = u.version, updated_at = u.updated_at, position = u.position,
+    head_hash = u.head_hash
 FROM {_BALANCE_COLUMNS} AS u(account_id, user_id, balance, held, available, flagged, version,
-    opened_at, updated_at, position)
+    opened_at, updated_at, position, head_hash)
 WHERE b.account_id = u.account_id
 """
 

@@ -86,7 +86,7 @@ async def snapshot(
     """Everything the read model holds about one account: for the auditor's comparison."""
     balance = await conn.fetchrow(
         "SELECT account_id, user_id, balance, held, available, flagged, version, opened_at,"
-        " updated_at, position FROM credit_balances WHERE account_id = $1",
+        " updated_at, position, head_hash FROM credit_balances WHERE account_id = $1",
         account_id,
     )
     entries = await conn.fetch(

@@ -78,6 +78,7 @@ class ProjectionRunner:
         self.poll_interval = poll_interval
         self.retry_max = retry_max
         self.wake = asyncio.Event()
+        self.mapper = eventlog.mapper_for(dsn)  # opens personal fields (crypto-shredding)
         self.position: LogPosition = LOG_START
         self.recheck_s = HORIZON_RECHECK_S
 
@@ -137,7 +138,7 @@ class ProjectionRunner:
         )
         full = len(rows) == self.batch_size
         upto = eventlog.row_position(rows[-1]) if full else head.settled
-        batch = [eventlog.decode(row) for row in rows]
+        batch = await eventlog.decode_all(conn, rows, self.mapper)
         try:
             await self._apply(conn, batch, upto)
         except eventlog.CheckpointMoved:

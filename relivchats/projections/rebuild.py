@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import asyncpg
 from tqdm import tqdm
 
+from relivchats.adapters.eventstore import StableTopicMapper
 from relivchats.projections import eventlog
 from relivchats.projections.base import LOG_START, Envelope, LogPosition, Projection
 from relivchats.projections.projector import connect
@@ -61,12 +62,13 @@ async def rebuild(
         head = await eventlog.head_position(conn)
         total = await _count_events(conn, projection, head)
         with tqdm(total=total, disable=not progress, unit="ev", desc=projection.name) as bar:
-            batches = _read_ahead(reader, projection, LOG_START, head)
+            mapper = eventlog.mapper_for(dsn)
+            batches = _read_ahead(reader, mapper, projection, LOG_START, head)
             applied = await _apply_all(conn, projection, batches, bar)
             if switch:
                 async with conn.transaction():
                     await conn.execute("SET LOCAL synchronous_commit = on")
-                    head, caught_up = await _switch(conn, projection, head, bar)
+                    head, caught_up = await _switch(conn, mapper, projection, head, bar)
                     applied += caught_up
         return RebuildResult(projection.name, applied, head, time.perf_counter() - started)
     finally:
@@ -112,6 +114,7 @@ async def _count_events(conn: asyncpg.Connection, projection: Projection, head: 
 
 async def _replay(
     conn: asyncpg.Connection,
+    mapper: StableTopicMapper,
     projection: Projection,
     after: LogPosition,
     upto: LogPosition,
@@ -119,7 +122,7 @@ async def _replay(
 ) -> int:
     """Apply the events after `after` up to `upto`, reading on the same connection."""
     applied = 0
-    while batch := await _read_batch(conn, projection, after, upto):
+    while batch := await _read_batch(conn, mapper, projection, after, upto):
         async with conn.transaction():
             await projection.apply(conn, batch)
         after = batch[-1].log_position
@@ -144,14 +147,18 @@ async def _apply_all(
 
 
 async def _read_ahead(
-    reader: asyncpg.Connection, projection: Projection, after: LogPosition, upto: LogPosition
+    reader: asyncpg.Connection,
+    mapper: StableTopicMapper,
+    projection: Projection,
+    after: LogPosition,
+    upto: LogPosition,
 ) -> AsyncIterator[list[Envelope]]:
     """Decoded batches in log order; the next one is read (and decoded) while the caller works."""
-    pending = asyncio.ensure_future(_read_batch(reader, projection, after, upto))
+    pending = asyncio.ensure_future(_read_batch(reader, mapper, projection, after, upto))
     try:
         while batch := await pending:
             pending = asyncio.ensure_future(
-                _read_batch(reader, projection, batch[-1].log_position, upto)
+                _read_batch(reader, mapper, projection, batch[-1].log_position, upto)
             )
             yield batch
     finally:
@@ -162,14 +169,23 @@ async def _read_ahead(
 
 
 async def _read_batch(
-    conn: asyncpg.Connection, projection: Projection, after: LogPosition, upto: LogPosition
+    conn: asyncpg.Connection,
+    mapper: StableTopicMapper,
+    projection: Projection,
+    after: LogPosition,
+    upto: LogPosition,
 ) -> list[Envelope]:
+    """A batch of rows, decoded (data keys read on the same connection, `decode_all`)."""
     rows = await eventlog.read_rows(conn, after, upto, projection.topics, REBUILD_BATCH)
-    return [eventlog.decode(row) for row in rows]
+    return await eventlog.decode_all(conn, rows, mapper)
 
 
 async def _switch(
-    conn: asyncpg.Connection, projection: Projection, replayed_upto: LogPosition, bar: tqdm[None]
+    conn: asyncpg.Connection,
+    mapper: StableTopicMapper,
+    projection: Projection,
+    replayed_upto: LogPosition,
+    bar: tqdm[None],
 ) -> tuple[LogPosition, int]:
     await eventlog.ensure_checkpoint(conn, projection.name)
     await conn.execute(
@@ -178,7 +194,7 @@ async def _switch(
     # This transaction now has an id, which bounds its own horizon: whatever commits later lies
     # after `head` in the log's order and is left to the live projector.
     head = await eventlog.head_position(conn)
-    caught_up = await _replay(conn, projection, replayed_upto, head, bar)
+    caught_up = await _replay(conn, mapper, projection, replayed_upto, head, bar)
     shadow = shadow_schema(projection)
     for table in projection.tables:
         await conn.execute(

@@ -37,9 +37,12 @@ TASK_MODULES = (
     "relivchats.workers.indexing",
     "relivchats.workers.chat_indexing",
     "relivchats.workers.generation",
+    "relivchats.workers.erasure",
 )
 SWEEP_TASK = "maintenance.sweep_expired_reservations"
 PURGE_TASK = "maintenance.purge_deleted_chats"
+ERASE_TASK = "maintenance.erase_due_accounts"
+TELL_IDENTITY_PROVIDER_TASK = "maintenance.tell_identity_provider"
 
 
 def broker_url(redis_url: str) -> str:
@@ -90,6 +93,11 @@ def create_celery(settings: Settings) -> Celery:
                 "task": PURGE_TASK,
                 "schedule": settings.chat_purge_interval_s,
                 "options": {"expires": settings.chat_purge_interval_s},
+            },
+            "erase-due-accounts": {
+                "task": ERASE_TASK,
+                "schedule": settings.erasure_sweep_interval_s,
+                "options": {"expires": settings.erasure_sweep_interval_s},
             },
         },
     )

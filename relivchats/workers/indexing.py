@@ -33,11 +33,10 @@ from relivchats.adapters.chat_content import StoredMessage, read_messages
 from relivchats.adapters.chunk_search import search_socket_path
 from relivchats.adapters.conversation_content import erase_chat_conversations
 from relivchats.adapters.crypto import ContentCipher
-from relivchats.adapters.embeddings import Embedder, make_embedder
+from relivchats.adapters.embeddings import Embedder, embedder_for
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.indexing_progress import progress_reporter
 from relivchats.adapters.insight_content import erase_chat_insights
-from relivchats.adapters.llm.gemini import GeminiConnection
 from relivchats.adapters.vectorstore import ChunkVector, VectorStore
 from relivchats.commands.insight_outcomes import fail_pending, start_generation
 from relivchats.commands.unit_of_work import execute
@@ -58,17 +57,6 @@ log = logging.getLogger(__name__)
 
 EMBED_BATCH = 64  # chunks embedded and stored together (~3 s here): a run stops between them
 MARGIN_S = 15  # of the soft time limit, left for reading the chat and the searches
-
-
-def gemini_connection(settings: Settings) -> GeminiConnection | None:
-    if settings.gemini_api_key is None:
-        return None
-    return GeminiConnection(
-        settings.gemini_api_key.get_secret_value(),
-        settings.gemini_base_url,
-        settings.gemini_timeout_s,
-        settings.gemini_attempts,
-    )
 
 
 def open_vector_store(settings: Settings, embedder: Embedder) -> VectorStore:
@@ -92,12 +80,7 @@ class Retrieval:
     """What this process owns: the embedder (loaded once, ~4 s) and the vector store client."""
 
     def __init__(self, settings: Settings):
-        self.embedder = make_embedder(
-            gemini_connection(settings),
-            gemini_model=settings.gemini_embedding_model,
-            gemini_dimension=settings.gemini_embedding_dimension,
-            local_threads=settings.embedder_threads,
-        )
+        self.embedder = embedder_for(settings, local_threads=settings.embedder_threads)
         self.vectors = open_vector_store(settings, self.embedder)
         self.cipher = ContentCipher.from_settings(settings)
 

@@ -41,7 +41,7 @@ def flags(settings: Settings, *words: str) -> subprocess.CompletedProcess[str]:
 def switches_back_on(settings: Settings) -> Iterator[None]:
     yield
     with psycopg.connect(settings.database_url) as conn:
-        for name in ("unlocks", "orders.stripe"):
+        for name in ("unlocks", "orders.stripe", "rag_questions"):
             set_switch(conn, name, 100, "test-cleanup")
 
 
@@ -115,6 +115,28 @@ async def test_orders_are_switched_per_provider(app, client, token_for, settings
     assert stripe.status_code == 503
     assert stripe.json()["error"]["details"]["feature"] == "orders.stripe"
     assert razorpay.status_code == 201, razorpay.text
+
+
+async def test_questions_switched_off_are_refused_before_the_chat_is_read(
+    app, client, token_for, settings, switches_back_on
+):
+    _, headers = await user_with_coins(
+        client, app.state.event_store, token_for(f"u-{uuid.uuid4()}")
+    )
+    chat = await chat_of(client, headers)
+    with psycopg.connect(settings.database_url) as conn:
+        set_switch(conn, "rag_questions", 0, "on-call-test")
+    await asyncio.sleep(settings.feature_switch_ttl_s + 0.1)
+
+    asked = await client.post(
+        "/api/rag/query", json={"chat_id": chat, "question": "who texts first?"}, headers=headers
+    )
+
+    assert asked.status_code == 503
+    error = asked.json()["error"]
+    assert (error["code"], error["details"]["feature"]) == ("feature_disabled", "rag_questions")
+    turns = await client.get(f"/api/rag/conversations/{chat}", headers=headers)
+    assert turns.status_code == 200 and turns.json()["turns"] == []
 
 
 def test_an_unknown_switch_or_setting_is_refused_by_the_cli(settings):

@@ -319,4 +319,4 @@ async def test_reading_a_chats_insights_costs_the_same_queries_however_many_exis
         found = await insights_of(platform, headers, chat_id)
         counted.append((len(found), len(count_queries)))
 
-    assert counted == [(3, 3), (9, 3)]  # the owner's chat row, its insights, its jobs
+    assert counted == [(3, 4), (9, 4)]  # the token's account, the chat row, insights, jobs

@@ -19,6 +19,8 @@ from relivchats.adapters.chunk_search import (
     search_socket_path,
 )
 from relivchats.adapters.vectorstore import VectorStore
+from relivchats.api.rag_wiring import chunk_search
+from relivchats.settings import Settings
 from relivchats.workers.search_service import SearchService
 from tests.integration.test_vectorstore import DIMENSION, chunk_vectors, unit_vector
 
@@ -136,3 +138,10 @@ def test_local_search_gives_qdrants_own_results_and_follows_every_write(vectors)
     vectors.delete_chat(chat)
     assert vectors.search(chat, query, limit=5) == []
     assert len(vectors.search(other, query, limit=5)) == 5
+
+
+async def test_an_unreachable_qdrant_server_is_unavailable_not_an_error():
+    search = chunk_search(Settings(qdrant_url="http://127.0.0.1:1", qdrant_collection="none"))
+
+    with pytest.raises(SearchUnavailable):
+        await search.search(uuid.uuid4(), unit_vector(1), 3)

@@ -19,7 +19,7 @@ from relivchats.commands.chats import (
 from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
 from relivchats.domain.chats import ChatNotFound
-from relivchats.domain.errors import Conflict, UserDeleted
+from relivchats.domain.errors import Conflict
 from relivchats.domain.events import next_event_fields
 from relivchats.domain.users import UserDeletionRequested
 from tests.unit.command_world import summary
@@ -113,9 +113,10 @@ def test_registration_grants_the_bonus_once(store):
     assert store.head() == again.position == first.position
 
 
-def test_registering_after_deletion_is_refused(store):
+def test_registering_after_deletion_opens_the_subjects_next_account(store):
     user_id = execute(store, register_user, "asha").user.id
     store.append(UserDeletionRequested(**next_event_fields(user_id, 1)))
 
-    with pytest.raises(UserDeleted):
-        execute(store, register_user, "asha")
+    again = execute(store, register_user, "asha")
+
+    assert again.user.id != user_id and again.user.generation == 2

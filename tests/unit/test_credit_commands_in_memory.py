@@ -18,7 +18,6 @@ from relivchats.domain.errors import (
     InsufficientFunds,
     ReservationAlreadyResolved,
     UnknownReservation,
-    UserDeleted,
 )
 from relivchats.domain.events import next_event_fields
 from relivchats.domain.users import UserDeletionRequested, user_id_for
@@ -89,6 +88,8 @@ def test_registering_again_after_deletion_grants_no_second_bonus(store, subject)
     user_id = user_id_for(subject)
     store.append(UserDeletionRequested(**next_event_fields(user_id, 1)))
 
-    with pytest.raises(UserDeleted):
-        execute(store, register_user, subject)
+    again = execute(store, register_user, subject)
+
+    assert again.changed and again.user.id != user_id and again.user.generation == 2
+    assert (again.welcome_bonus, again.account.balance) == (0, 0)
     assert len(store.load(account_id_for(user_id))) == 1

@@ -58,6 +58,12 @@ def test_a_fully_configured_production_has_nothing_to_refuse() -> None:
         ({"content_key": "zz" * 32}, "CONTENT_KEY"),
         ({"content_key": "ab" * 16}, "CONTENT_KEY"),
         ({"sandbox_webhook_secret": DEV_SANDBOX_WEBHOOK_SECRET}, "SANDBOX_WEBHOOK_SECRET"),
+        (
+            {"identity_admin_url": "http://idp.example.com", "identity_admin_key": "k"},
+            "IDENTITY_ADMIN_URL",
+        ),
+        ({"identity_admin_url": "https://idp.example.com/admin"}, "IDENTITY_ADMIN_KEY"),
+        ({"identity_admin_key": "admin-key"}, "IDENTITY_ADMIN_URL"),
         ({"sandbox_webhook_secret": "short"}, "SANDBOX_WEBHOOK_SECRET"),
         ({"razorpay_webhook_secret": None}, "RAZORPAY_WEBHOOK_SECRET"),
         ({"stripe_secret_key": None}, "STRIPE_SECRET_KEY"),
@@ -159,3 +165,10 @@ def test_production_sells_insights_only_with_gemini_or_an_explicit_opt_in() -> N
     assert not production(gemini_api_key=None).insights_on_sale
     assert production(gemini_api_key=None, offline_insights_in_production=True).insights_on_sale
     assert Settings().insights_on_sale  # laptops run the offline writer
+
+
+def test_an_https_identity_admin_api_with_its_key_passes() -> None:
+    configured = production(
+        identity_admin_url="https://idp.example.com/admin", identity_admin_key="admin-key"
+    )
+    assert production_problems(configured) == []

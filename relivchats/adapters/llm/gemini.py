@@ -32,6 +32,16 @@ from relivchats.adapters.llm.gemini_stream import StreamRetry, stream_answer
 from relivchats.adapters.llm.prompts import ANSWER_SYSTEM, INSIGHT_SYSTEM, build_question_prompt
 from relivchats.domain.catalogue import schema_problems
 
+# provider_errors and RETRYABLE_STATUS live in gemini_errors; still importable from here.
+__all__ = [
+    "RETRYABLE_STATUS",
+    "GeminiConnection",
+    "GeminiLlm",
+    "make_client",
+    "provider_errors",
+    "stream_retry_of",
+]
+
 
 @dataclass(frozen=True)
 class GeminiConnection:

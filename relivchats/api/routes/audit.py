@@ -12,7 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from relivchats.api.contract import error_responses
+from relivchats.api.contract import Offset, error_responses
 from relivchats.api.dependencies import Auditor, ReadDb, wait_for_min_position
 from relivchats.api.errors import ApiError
 from relivchats.api.schemas.audit import Difference, Ledger, LedgerEntry, VerificationReport
@@ -40,7 +40,7 @@ async def ledger(
     auditor: Auditor,
     db: ReadDb,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Ledger:
     """The user's ledger entries in event order, with the running balance after each."""
     _log_access(auditor.user_id, user_id, "ledger")

@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from relivchats.api.caching import NOT_MODIFIED, REFERENCE_DATA, cached_json
-from relivchats.api.contract import error_responses
+from relivchats.api.contract import Offset, error_responses
 from relivchats.api.dependencies import CurrentUser, ReadDb, wait_for_min_position
 from relivchats.api.errors import ApiError
 from relivchats.api.schemas.credits import Balance, CoinPackage, Transaction, TransactionPage
@@ -51,7 +51,7 @@ async def transactions(
     user: CurrentUser,
     db: ReadDb,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> TransactionPage:
     """Ledger entries, newest first, with the total count."""
     page = await transactions_page(db, account_id_for(user.user_id), limit, offset)

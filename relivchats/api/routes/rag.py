@@ -40,6 +40,7 @@ from relivchats.api.schemas.rag import (
     indexing_view,
     turn_view,
 )
+from relivchats.api.switches import require_feature
 from relivchats.commands.chat_indexing import owned_chat
 from relivchats.commands.conversations import forget_turns
 from relivchats.commands.rag_answers import (
@@ -88,7 +89,10 @@ Rag = Annotated[RagServices, Depends(_rag)]
 @router.post(
     "/query",
     response_model=RagAnswer,
-    dependencies=[Depends(rate_limited("rag", lambda settings: settings.rate_limit_rag))],
+    dependencies=[
+        require_feature("rag_questions"),
+        Depends(rate_limited("rag", lambda settings: settings.rate_limit_rag)),
+    ],
     responses=QUERY_RESPONSES,
 )
 async def query(
