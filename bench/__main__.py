@@ -55,9 +55,11 @@ def run(module: ModuleType) -> tuple[list[Row], str]:
 
 
 def machine() -> str:
+    """Where, and how busy: on a shared machine the load average says how far to trust a run."""
+    one, five, _ = os.getloadavg()
     return (
         f"{platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()},"
-        f" {platform.platform()}"
+        f" {platform.platform()}; load average {one:.1f} (1 min), {five:.1f} (5 min) at the end"
     )
 
 

@@ -28,45 +28,48 @@ CREATE TABLE bench_transactions (user_id uuid NOT NULL, at timestamptz NOT NULL 
 
 def row_lock_cycle(dsn: str, users: list[uuid.UUID]) -> Callable[[], Cycle]:
     """The old design: lock the balance row, check, write the reservation and a ledger row."""
+    return lambda: RowLockClient(dsn, users)
 
-    def make() -> Cycle:
-        conn = psycopg.connect(dsn)
 
-        def cycle(rng: random.Random) -> None:
-            user_id, reservation_id = rng.choice(users), uuid.uuid4()
-            with conn.transaction():
-                balance, held = conn.execute(
-                    "SELECT balance, held FROM bench_balances WHERE user_id = %s FOR UPDATE",
-                    (user_id,),
-                ).fetchone() or (0, 0)
-                assert balance - held >= 10
-                conn.execute(
-                    "INSERT INTO bench_reservations VALUES (%s, %s, 10, 'open')",
-                    (reservation_id, user_id),
-                )
-                conn.execute(
-                    "UPDATE bench_balances SET held = held + 10 WHERE user_id = %s", (user_id,)
-                )
-                _ledger_row(conn, user_id, "reservation", 0, reservation_id)
-            with conn.transaction():
-                conn.execute(
-                    "SELECT 1 FROM bench_balances WHERE user_id = %s FOR UPDATE", (user_id,)
-                )
-                conn.execute(
-                    "UPDATE bench_reservations SET status = 'captured'"
-                    " WHERE reservation_id = %s AND status = 'open'",
-                    (reservation_id,),
-                )
-                conn.execute(
-                    "UPDATE bench_balances SET balance = balance - 10, held = held - 10"
-                    " WHERE user_id = %s",
-                    (user_id,),
-                )
-                _ledger_row(conn, user_id, "capture", -10, reservation_id)
+class RowLockClient:
+    """One client thread of the old design, on its own connection (closed when the thread ends)."""
 
-        return cycle
+    def __init__(self, dsn: str, users: list[uuid.UUID]):
+        self.conn = psycopg.connect(dsn)
+        self.users = users
 
-    return make
+    def close(self) -> None:
+        self.conn.close()
+
+    def __call__(self, rng: random.Random) -> None:
+        conn, user_id, reservation_id = self.conn, rng.choice(self.users), uuid.uuid4()
+        with conn.transaction():
+            balance, held = conn.execute(
+                "SELECT balance, held FROM bench_balances WHERE user_id = %s FOR UPDATE",
+                (user_id,),
+            ).fetchone() or (0, 0)
+            assert balance - held >= 10
+            conn.execute(
+                "INSERT INTO bench_reservations VALUES (%s, %s, 10, 'open')",
+                (reservation_id, user_id),
+            )
+            conn.execute(
+                "UPDATE bench_balances SET held = held + 10 WHERE user_id = %s", (user_id,)
+            )
+            _ledger_row(conn, user_id, "reservation", 0, reservation_id)
+        with conn.transaction():
+            conn.execute("SELECT 1 FROM bench_balances WHERE user_id = %s FOR UPDATE", (user_id,))
+            conn.execute(
+                "UPDATE bench_reservations SET status = 'captured'"
+                " WHERE reservation_id = %s AND status = 'open'",
+                (reservation_id,),
+            )
+            conn.execute(
+                "UPDATE bench_balances SET balance = balance - 10, held = held - 10"
+                " WHERE user_id = %s",
+                (user_id,),
+            )
+            _ledger_row(conn, user_id, "capture", -10, reservation_id)
 
 
 def _ledger_row(

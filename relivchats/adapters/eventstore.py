@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import functools
 import time
 from collections.abc import Callable, Iterator
@@ -35,9 +34,15 @@ from prometheus_client import Histogram
 
 import relivchats.domain  # noqa: F401  (imports every event class, registering its topic)
 from relivchats.adapters.data_keys import DataKeys, KeyRing
+from relivchats.adapters.mapper import TopicMapper
 from relivchats.adapters.personal_fields import FieldSealer, personal_fields_of
-from relivchats.adapters.recorder import AppendSignal, ConcurrentAppendRecorder
+from relivchats.adapters.recorder import (
+    AppendSignal,
+    ConcurrentAppendRecorder,
+    check_idle_connection,
+)
 from relivchats.adapters.storage import EVENT_STORE_TRANSIENT, StorageUnavailable, retrying_sync
+from relivchats.adapters.transcoder import OrjsonTranscoder
 from relivchats.domain.events import Event
 from relivchats.settings import Settings
 
@@ -61,9 +66,9 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-class StableTopicMapper(Mapper[UUID]):
-    """Writes each event's declared TOPIC instead of its module path, and seals its personal
-    fields with the owner's data key (adapters/personal_fields.py)."""
+class StableTopicMapper(TopicMapper):
+    """Writes each event's declared TOPIC instead of its module path (adapters/mapper.py), and
+    seals its personal fields with the owner's data key (adapters/personal_fields.py)."""
 
     def __init__(self, transcoder: JSONTranscoder, sealer: FieldSealer):
         super().__init__(transcoder=transcoder)
@@ -80,8 +85,7 @@ class StableTopicMapper(Mapper[UUID]):
             )
             domain_event = object.__new__(event_class)
             object.__setattr__(domain_event, "__dict__", state)
-        stored = super().to_stored_event(domain_event)
-        return dataclasses.replace(stored, topic=event_class.TOPIC)
+        return super().to_stored_event(domain_event)  # TopicMapper writes the class's TOPIC
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
@@ -113,17 +117,21 @@ class SessionTimeoutsFactory(PostgresFactory):
 
     Building the application opens the pool (to register the library's types), so options set
     on the pool afterwards would miss its first connections: they would wait on locks forever.
+    The pool checks a connection before lending it with `check_idle_connection` (a round trip
+    only when the connection looks dead) instead of the library's ping before every save.
     """
 
     def __init__(self, env: Any):
         super().__init__(env)
-        connect_kwargs = self.datastore.pool.kwargs
-        assert isinstance(connect_kwargs, dict)  # the library passes a plain dict
-        connect_kwargs["options"] = self.env.get(SESSION_OPTIONS, "")
+        pool = self.datastore.pool
+        assert isinstance(pool.kwargs, dict)  # the library passes a plain dict
+        pool.kwargs["options"] = self.env.get(SESSION_OPTIONS, "")
+        # psycopg_pool takes its check only in the constructor, which the library calls.
+        pool._check = check_idle_connection
 
 
 def build_transcoder() -> JSONTranscoder:
-    transcoder = JSONTranscoder()
+    transcoder = OrjsonTranscoder()
     Application.register_transcodings(None, transcoder)  # type: ignore[arg-type]
     return transcoder
 
@@ -181,7 +189,9 @@ class EventStore:
             raise ValueError("nothing to append")
         try:
             with storage_failures("append"):
-                recordings = self._app.save(*events)
+                # The library's event store, without `save()`'s collecting of aggregates
+                # (protocol checks per object), snapshots and deprecated notifications.
+                recordings = self._app.events.put(events)
         finally:
             self._signal.appended()
         return max(recording.notification.id for recording in recordings)
