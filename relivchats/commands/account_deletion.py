@@ -24,11 +24,10 @@ from uuid import UUID
 from relivchats.adapters.event_log import EventLog
 from relivchats.commands.chats import delete_chat
 from relivchats.commands.conversations import forget_turns
-from relivchats.commands.insights import load_slot
+from relivchats.commands.insight_outcomes import expired_jobs
 from relivchats.commands.unit_of_work import UnitOfWork, execute
-from relivchats.domain import credits_rules, insight_rules, insights, users
+from relivchats.domain import credits_rules, users
 from relivchats.domain.chats import ChatNotFound
-from relivchats.domain.credits import ReservationReleased
 from relivchats.domain.events import Event
 
 
@@ -103,20 +102,9 @@ def cancel_open_reservations(uow: UnitOfWork, user_id: UUID) -> tuple[int, int]:
         released = credits_rules.release(uow.account(user_id), reservation_id, "cancelled")
         uow.record(*released)
         releases += released
-    uow.record(*_expired_jobs(uow, releases))
+    uow.record(*expired_jobs(uow, releases))
     saved = uow.save()
     return len(open_ids), saved.position if saved.changed else 0
-
-
-def _expired_jobs(uow: UnitOfWork, releases: list[Event]) -> list[Event]:
-    events: list[Event] = []
-    for released in releases:
-        assert isinstance(released, ReservationReleased)
-        job = uow.load(released.job_id, insights.evolve)
-        if job is not None:
-            slot = load_slot(uow, job.chat_id, job.category)
-            events += insight_rules.expire(job, slot, released)
-    return events
 
 
 def _forget_conversation(store: EventLog, chat_id: UUID, user_id: UUID) -> int:

@@ -101,14 +101,15 @@ def expire_due(uow: UnitOfWork, user_id: UUID, at: datetime) -> LedgerChange:
     """The sweeper's step: release the account's expired reservations and, in the same save,
     mark their jobs expired and free their unlock slots."""
     releases = credits_rules.expire_due(uow.account(user_id), at)
-    uow.record(*releases, *_expired_jobs(uow, releases))
+    uow.record(*releases, *expired_jobs(uow, releases))
     saved = uow.save()
     account = uow.account(user_id)
     assert account is not None  # expire_due refuses a missing account
     return LedgerChange(account, saved)
 
 
-def _expired_jobs(uow: UnitOfWork, releases: Sequence[Event]) -> list[Event]:
+def expired_jobs(uow: UnitOfWork, releases: Sequence[Event]) -> list[Event]:
+    """The jobs whose reservations these releases ended, ended expired in the same save."""
     events: list[Event] = []
     for released in releases:
         assert isinstance(released, ReservationReleased)

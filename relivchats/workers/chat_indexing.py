@@ -25,8 +25,7 @@ from relivchats.domain import chats
 from relivchats.projections.dispatcher import INDEX_CHAT_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store
-from relivchats.workers.attempts import backoff_s, error_code
-from relivchats.workers.indexing import MARGIN_S, IndexingPaused, index_chat, retrieval
+from relivchats.workers.indexing import MARGIN_S, index_chat, indexing_try, retrieval
 
 log = logging.getLogger(__name__)
 
@@ -34,23 +33,17 @@ log = logging.getLogger(__name__)
 @celery_app.task(name=INDEX_CHAT_TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
 def index_for_questions(self: Any, chat_id: str, failures: int = 0) -> str:
     settings = get_settings()
-    try:
-        return index_requested(worker_store(), settings, UUID(chat_id))
-    except IndexingPaused:
-        raise self.retry(kwargs={"failures": failures}, countdown=0) from None
-    except Exception as error:  # every step is idempotent: any failure may be tried again
-        failures += 1
-        log.warning(
-            "indexing for questions failed",
-            extra={"chat_id": chat_id, "error": type(error).__name__, "failures": failures},
-        )
-        if failures < settings.indexing_attempts:
-            raise self.retry(
-                kwargs={"failures": failures}, countdown=backoff_s(settings, failures)
-            ) from None
-        reason = "indexing_" + error_code(error)
+
+    def give_up(reason: str, _failures: int) -> None:
         execute(worker_store(), record_indexing_failed, UUID(chat_id), reason)
-        return "indexing failed"
+
+    return indexing_try(
+        self,
+        failures,
+        {"chat_id": chat_id},
+        lambda: index_requested(worker_store(), settings, UUID(chat_id)),
+        give_up,
+    )
 
 
 def index_requested(store: EventStore, settings: Settings, chat_id: UUID) -> str:

@@ -126,22 +126,43 @@ class IndexingPaused(Exception):
 @celery_app.task(name=PREPARE_JOB_TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
 def prepare_job(self: Any, job_id: str, failures: int = 0) -> str:
     settings = get_settings()
+
+    def give_up(reason: str, failed: int) -> None:
+        execute(worker_store(), fail_pending, UUID(job_id), reason, failed, indexing_failed=True)
+
+    return indexing_try(
+        self,
+        failures,
+        {"job_id": job_id},
+        lambda: _prepare(worker_store(), settings, UUID(job_id), failures),
+        give_up,
+    )
+
+
+def indexing_try(
+    task: Any,
+    failures: int,
+    about: dict[str, str],
+    run: Callable[[], str],
+    give_up: Callable[[str, int], None],
+) -> str:
+    """One try of an indexing run: a paused run goes on at once and does not count; a failure is
+    retried with backoff until INDEXING_ATTEMPTS, then `give_up(reason, failures)` records it."""
+    settings = get_settings()
     try:
-        return _prepare(worker_store(), settings, UUID(job_id), failures)
+        return run()
     except IndexingPaused:
-        raise self.retry(kwargs={"failures": failures}, countdown=0) from None
+        raise task.retry(kwargs={"failures": failures}, countdown=0) from None
     except Exception as error:  # every step is idempotent: any failure may be tried again
         failures += 1
         log.warning(
             "indexing run failed",
-            extra={"job_id": job_id, "error": type(error).__name__, "failures": failures},
+            extra={**about, "error": type(error).__name__, "failures": failures},
         )
         if failures < settings.indexing_attempts:
             countdown = backoff_s(settings, failures)
-            raise self.retry(kwargs={"failures": failures}, countdown=countdown) from None
-        code = "indexing_" + error_code(error)
-        store = worker_store()
-        execute(store, fail_pending, UUID(job_id), code, failures, indexing_failed=True)
+            raise task.retry(kwargs={"failures": failures}, countdown=countdown) from None
+        give_up("indexing_" + error_code(error), failures)
         return "indexing failed"
 
 
