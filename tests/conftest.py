@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
@@ -27,6 +29,14 @@ from tests.helpers import stopped
 from tests.services import POSTGRES_URL, REDIS_URL
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256"
+
+# Properties are checked, never timed: a per-example deadline (or the slow-generation check) is a
+# wall-clock assertion, and on a shared, loaded machine it fails examples that are right (speed
+# lives in bench/).
+hypothesis_settings.register_profile(
+    "relivchats", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("relivchats")
 
 
 def throwaway_database() -> contextlib.AbstractContextManager[str]:

@@ -285,14 +285,15 @@ _texts = st.lists(
 
 @st.composite
 def _chats(draw: st.DrawFn) -> list[FakeMessage]:
-    # The first day is after the 12th, so the dates settle day/month order in every style.
+    # The first message's day is after the 12th, so the dates settle day/month order in every
+    # style; it takes no step, which could roll it into the next month's 1st (ambiguous again).
     first = datetime(
         draw(st.integers(2000, 2098)), draw(st.integers(1, 12)), draw(st.integers(13, 28))
     )
     steps = draw(st.lists(st.integers(0, 3 * 86400), min_size=1, max_size=15))
     participants = draw(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=4, unique=True))
     messages, moment = [], first + timedelta(seconds=draw(st.integers(0, 86399)))
-    for step in steps:
+    for step in [0, *steps[1:]]:
         moment += timedelta(seconds=step)
         text = draw(_texts.filter(lambda t: unicodedata.normalize("NFKC", t) == t))
         messages.append(FakeMessage(moment, draw(st.sampled_from(participants)), text))
