@@ -8,21 +8,25 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from relivchats.adapters.crypto import ContentCipher
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import AsyncEventStore
 from relivchats.adapters.identity import Principal, TokenInvalid, TokenVerifier
+from relivchats.adapters.ingest import IngestPool
 from relivchats.adapters.payments import PaymentProvider
 from relivchats.adapters.ratelimit import RateLimiter, Window, parse_rule
+from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.api.errors import ApiError
+from relivchats.commands.rag_answers import RagServices
 from relivchats.domain import users
 from relivchats.domain.errors import UserDeleted
 from relivchats.logs import user_id_var
@@ -35,31 +39,29 @@ log = logging.getLogger(__name__)
 POSITION_POLL_S = 0.01
 
 
-async def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def app_state(name: str) -> Any:
+    """A dependency on what the app's lifespan set up under `name`: the one way routes reach
+    app state. Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, one
+    hop per request."""
+
+    async def from_app_state(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return Depends(from_app_state)
 
 
-async def _read_pool(request: Request) -> ReadPool:
-    pool: ReadPool = request.app.state.read_pool
-    return pool
-
-
-async def _event_store(request: Request) -> AsyncEventStore:
-    store: AsyncEventStore = request.app.state.event_store
-    return store
-
-
-async def _payment_providers(request: Request) -> dict[str, PaymentProvider]:
-    providers: dict[str, PaymentProvider] = request.app.state.payment_providers
-    return providers
-
-
-# Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, one hop per request.
-AppSettings = Annotated[Settings, Depends(_settings)]
-PaymentProviders = Annotated[dict[str, PaymentProvider], Depends(_payment_providers)]
-ReadDb = Annotated[ReadPool, Depends(_read_pool)]
-Store = Annotated[AsyncEventStore, Depends(_event_store)]
+AppSettings = Annotated[Settings, app_state("settings")]
+PaymentProviders = Annotated[dict[str, PaymentProvider], app_state("payment_providers")]
+ReadDb = Annotated[ReadPool, app_state("read_pool")]
+Store = Annotated[AsyncEventStore, app_state("event_store")]
+Cipher = Annotated[ContentCipher, app_state("content_cipher")]
+Uploads = Annotated[IngestPool, app_state("ingest_pool")]
+WebhookReceipts = Annotated[RecordedReceipts, app_state("webhook_receipts")]
+Broker = Annotated[Redis, app_state("redis")]
+ProjectionNames = Annotated[list[str], app_state("projection_names")]
+Rag = Annotated[RagServices, app_state("rag")]
+# Streamed answers still running (their clients may be gone): shutdown waits for them.
+RunningAnswers = Annotated[set[asyncio.Task[None]], app_state("rag_answers")]
 
 
 def _unauthenticated(message: str) -> ApiError:
@@ -159,14 +161,6 @@ async def wait_until_projected(
             response.headers["X-Consistency"] = "stale"
             return False
         await asyncio.sleep(POSITION_POLL_S)
-
-
-async def _content_cipher(request: Request) -> ContentCipher:
-    cipher: ContentCipher = request.app.state.content_cipher
-    return cipher
-
-
-Cipher = Annotated[ContentCipher, Depends(_content_cipher)]
 
 
 async def _owned_chat(chat_id: UUID, user: CurrentUser, db: ReadDb) -> asyncpg.Record:

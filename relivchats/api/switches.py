@@ -20,10 +20,10 @@ import time
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from relivchats.adapters.switches import load_percentages
-from relivchats.api.dependencies import CurrentUser
+from relivchats.api.dependencies import CurrentUser, app_state
 from relivchats.api.errors import ApiError
 from relivchats.domain import switches
 
@@ -81,12 +81,7 @@ class SwitchBoard:
         )
 
 
-async def _board(request: Request) -> SwitchBoard:
-    board: SwitchBoard = request.app.state.switch_board
-    return board
-
-
-Switches = Annotated[SwitchBoard, Depends(_board)]
+Switches = Annotated[SwitchBoard, app_state("switch_board")]
 
 
 def require_feature(name: str) -> Any:

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from relivchats.adapters.chat_content import message_page, statistics_json
-from relivchats.adapters.ingest import IngestPool
 from relivchats.api.caching import NOT_MODIFIED, REVALIDATE, cached_json
 from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
@@ -29,6 +28,7 @@ from relivchats.api.dependencies import (
     OwnedChat,
     ReadDb,
     Store,
+    Uploads,
     rate_limited,
     wait_for_min_position,
     wait_until_projected,
@@ -106,14 +106,6 @@ Cursor = Annotated[
     str, Query(pattern=CURSOR_PATTERN, description="next_cursor of the previous page, if any")
 ]
 ShareToken = Annotated[str, Path(min_length=32, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-
-
-async def _ingest_pool(request: Request) -> IngestPool:
-    pool: IngestPool = request.app.state.ingest_pool
-    return pool
-
-
-Uploads = Annotated[IngestPool, Depends(_ingest_pool)]
 
 
 def _token_hash(token: str) -> str:

@@ -7,7 +7,7 @@ import contextlib
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
@@ -16,7 +16,7 @@ from relivchats import __version__
 from relivchats.adapters.storage import StorageUnavailable
 from relivchats.api import metrics
 from relivchats.api.contract import error_responses
-from relivchats.api.dependencies import AppSettings, ReadDb, Store
+from relivchats.api.dependencies import AppSettings, Broker, ProjectionNames, ReadDb, Store
 from relivchats.api.errors import STORAGE_RETRY_AFTER_S
 from relivchats.projections.metrics import set_status_gauges
 from relivchats.projections.status import (
@@ -46,9 +46,9 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _statuses(request: Request, db: ReadDb) -> list[ProjectionStatus]:
+async def _statuses(names: list[str], db: ReadDb) -> list[ProjectionStatus]:
     async with db.connection(acquire_timeout=CHECK_TIMEOUT_S) as conn:
-        return await projection_statuses(conn, request.app.state.projection_names)
+        return await projection_statuses(conn, names)
 
 
 async def _horizon(db: ReadDb) -> HorizonStatus:
@@ -92,12 +92,14 @@ class Readiness(BaseModel):
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "not ready: a check failed"}},
 )
-async def ready(request: Request, db: ReadDb, settings: AppSettings) -> JSONResponse:
+async def ready(
+    db: ReadDb, settings: AppSettings, redis: Broker, names: ProjectionNames
+) -> JSONResponse:
     database = await _check(db.fetchval("SELECT 1"))
-    broker = await _check(request.app.state.redis.ping())
+    broker = await _check(redis.ping())
     projections: dict[str, Any] = {"ok": False}
     if database["ok"]:
-        statuses = await _statuses(request, db)
+        statuses = await _statuses(names, db)
         projections = {
             "ok": all(
                 s.error is None and s.lag_events <= settings.readiness_max_lag_events
@@ -127,8 +129,8 @@ async def db_pool(db: ReadDb, store: Store) -> dict[str, float]:
 
 
 @router.get("/health/projections", responses=error_responses(503))
-async def projections_health(request: Request, db: ReadDb) -> dict[str, Any]:
-    statuses = await _statuses(request, db)
+async def projections_health(db: ReadDb, names: ProjectionNames) -> dict[str, Any]:
+    statuses = await _statuses(names, db)
     horizon = await _horizon(db)
     return {
         "projections": [status.as_dict() for status in statuses],
@@ -137,12 +139,12 @@ async def projections_health(request: Request, db: ReadDb) -> dict[str, Any]:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def prometheus(request: Request, db: ReadDb) -> Response:
+async def prometheus(db: ReadDb, store: Store, names: ProjectionNames) -> Response:
     """Served while the database is down too: that is when the retry counters matter most."""
     for measure, value in db.stats().items():
         metrics.DB_POOL.labels(measure).set(value)
-    for measure, value in request.app.state.event_store.stats().items():
+    for measure, value in store.stats().items():
         metrics.EVENTSTORE_POOL.labels(measure).set(value)
     with contextlib.suppress(StorageUnavailable):  # the database gauges keep their last values
-        set_status_gauges(await _statuses(request, db), await _horizon(db))
+        set_status_gauges(await _statuses(names, db), await _horizon(db))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.api.contract import WRITTEN, error_responses, link, linked, replayed
 from relivchats.api.dependencies import (
     CurrentUser,
@@ -19,6 +18,7 @@ from relivchats.api.dependencies import (
     ReadDb,
     RequiredIdempotencyKey,
     Store,
+    WebhookReceipts,
     rate_limited,
     wait_for_min_position,
 )
@@ -123,9 +123,13 @@ async def order_status(order_id: UUID, user: CurrentUser, db: ReadDb) -> OrderVi
     openapi_extra=RAZORPAY_WEBHOOK,
 )
 async def razorpay_webhook(
-    request: Request, store: Store, db: ReadDb, providers: PaymentProviders
+    request: Request,
+    store: Store,
+    db: ReadDb,
+    providers: PaymentProviders,
+    receipts: WebhookReceipts,
 ) -> WebhookAck:
-    return await _receive("razorpay", request, store, db, providers)
+    return await _receive("razorpay", request, store, db, providers, receipts)
 
 
 @router.post(
@@ -135,17 +139,25 @@ async def razorpay_webhook(
     openapi_extra=STRIPE_WEBHOOK,
 )
 async def stripe_webhook(
-    request: Request, store: Store, db: ReadDb, providers: PaymentProviders
+    request: Request,
+    store: Store,
+    db: ReadDb,
+    providers: PaymentProviders,
+    receipts: WebhookReceipts,
 ) -> WebhookAck:
-    return await _receive("stripe", request, store, db, providers)
+    return await _receive("stripe", request, store, db, providers, receipts)
 
 
 async def _receive(
-    name: str, request: Request, store: Store, db: ReadDb, providers: PaymentProviders
+    name: str,
+    request: Request,
+    store: Store,
+    db: ReadDb,
+    providers: PaymentProviders,
+    receipts: WebhookReceipts,
 ) -> WebhookAck:
     # Verifying is an HMAC over a small body: cheap enough for the loop.
     event = providers[name].parse_webhook(await request.body(), request.headers)
-    receipts: RecordedReceipts = request.app.state.webhook_receipts
     handled = await acknowledge_webhook(store, db, receipts, name, event)
     return WebhookAck(
         outcome=handled.outcome,

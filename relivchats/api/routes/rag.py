@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse, Response
 
 from relivchats.adapters.chunk_search import SearchUnavailable
@@ -22,7 +22,9 @@ from relivchats.api.dependencies import (
     Cipher,
     CurrentUser,
     OwnedChat,
+    Rag,
     ReadDb,
+    RunningAnswers,
     Store,
     rate_limited,
     wait_for_min_position,
@@ -47,7 +49,6 @@ from relivchats.commands.rag_answers import (
     AnswerUnavailable,
     IndexingUnderway,
     Question,
-    RagServices,
     answer,
     prepare,
 )
@@ -78,14 +79,6 @@ QUERY_RESPONSES = {
 }
 
 
-async def _rag(request: Request) -> RagServices:
-    rag: RagServices = request.app.state.rag
-    return rag
-
-
-Rag = Annotated[RagServices, Depends(_rag)]
-
-
 @router.post(
     "/query",
     response_model=RagAnswer,
@@ -99,7 +92,7 @@ async def query(
     body: RagQuery,
     user: CurrentUser,
     rag: Rag,
-    request: Request,
+    running: RunningAnswers,
     accept: Annotated[str, Header()] = "application/json",
 ) -> Response:
     """Ask a question about one of your chats; free, rate limited."""
@@ -117,7 +110,7 @@ async def query(
             headers={"Retry-After": str(ready.retry_after_s)},
         )
     if EVENT_STREAM in accept:
-        return streamed_answer(rag, ready, request.app.state.rag_answers)
+        return streamed_answer(rag, ready, running)
     try:
         recorded = await answer(rag, ready)
     except AnswerUnavailable as error:
