@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import redis
 
+from relivchats.adapters.eventstore import EventStore
 from relivchats.projections.dispatcher import DispatcherProjection
 from relivchats.projections.projector import Projector
 from relivchats.projections.registry import all_projections
@@ -175,3 +176,24 @@ async def job_finished(
 
     await eventually(over, within=within)
     return seen
+
+
+@contextlib.asynccontextmanager
+async def running_platform(
+    settings: Settings, folder: Path, *, indexer_only: bool = False
+) -> AsyncIterator[tuple[httpx.AsyncClient, Workers, EventStore]]:
+    """Workers (all of them, or the indexer alone), the API with its projector and an event
+    store; at the end every process stopped and the test's broker keys forgotten."""
+    workers = Workers(settings, folder)
+    if indexer_only:
+        workers.start("indexer", ["indexer"])
+    else:
+        workers.start_all()
+    store = EventStore(settings)
+    try:
+        async with api_and_projector(settings) as client:
+            yield client, workers, store
+    finally:
+        await workers.stop()
+        store.close()
+        forget_broker_keys(settings.redis_url, settings.celery_key_prefix)

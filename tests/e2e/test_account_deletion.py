@@ -34,10 +34,9 @@ from tests.integration.test_privacy_canary import leaked_in_redis
 from tests.payment_flows import Buyer, deliver, delivery, place_order
 from tests.worker_platform import (
     Workers,
-    api_and_projector,
-    forget_broker_keys,
     job_finished,
     platform_settings,
+    running_platform,
 )
 
 pytestmark = pytest.mark.slow
@@ -77,14 +76,8 @@ async def platform(tmp_path: Path, private_database_url: str) -> AsyncIterator[P
         api_db_pool_min=1,
         api_db_pool_max=3,
     )
-    workers = Workers(settings, tmp_path)
-    workers.start_all()
-    try:
-        async with api_and_projector(settings) as client:
-            yield Platform(client, workers, settings)
-    finally:
-        await workers.stop()
-        forget_broker_keys(settings.redis_url, settings.celery_key_prefix)
+    async with running_platform(settings, tmp_path) as (client, workers, _):
+        yield Platform(client, workers, settings)
 
 
 async def bought_coins(platform: Platform, buyer: Buyer) -> dict[str, Any]:

@@ -34,10 +34,9 @@ from tests.helpers import eventually, free_port
 from tests.insight_flows import ROMANTIC_TYPES, unlock, user_with_coins
 from tests.worker_platform import (
     Workers,
-    api_and_projector,
-    forget_broker_keys,
     job_finished,
     platform_settings,
+    running_platform,
 )
 
 pytestmark = pytest.mark.slow
@@ -90,16 +89,8 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pl
             worker_metrics_port=free_port(),
             indexer_metrics_port=free_port(),
         )
-        workers = Workers(settings, folder)
-        workers.start_all()
-        store = EventStore(settings)
-        try:
-            async with api_and_projector(settings) as client:
-                yield Platform(client, workers, store)
-        finally:
-            await workers.stop()
-            store.close()
-            forget_broker_keys(settings.redis_url, settings.celery_key_prefix)
+        async with running_platform(settings, folder) as (client, workers, store):
+            yield Platform(client, workers, store)
 
 
 def files_holding(folder: Path, needle: bytes) -> list[Path]:

@@ -35,7 +35,7 @@ from tests.fakes.chat_exports import FakeMessage, generate_chat
 from tests.helpers import eventually
 from tests.insight_flows import user_with_coins
 from tests.integration.test_privacy_canary import leaked_in_redis, leaked_in_tables
-from tests.worker_platform import Workers, api_and_projector, forget_broker_keys, platform_settings
+from tests.worker_platform import Workers, platform_settings, running_platform
 
 pytestmark = pytest.mark.slow
 
@@ -112,16 +112,8 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pl
             api_db_pool_min=1,
             api_db_pool_max=4,
         )
-        workers = Workers(settings, folder)
-        workers.start("indexer", ["indexer"])
-        store = EventStore(settings)
-        try:
-            async with api_and_projector(settings) as client:
-                yield Platform(client, workers, store)
-        finally:
-            await workers.stop()
-            store.close()
-            forget_broker_keys(settings.redis_url, settings.celery_key_prefix)
+        async with running_platform(settings, folder, indexer_only=True) as platform:
+            yield Platform(*platform)
 
 
 class RecordingLlm:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from relivchats.adapters.llm.gemini import GeminiConnection
+
 ERROR_STATUS = {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}
 DEFAULT_STREAM = ["ok, ", "streamed ", "from ", "the ", "fake."]
 STREAMING = re.compile(r":streamGenerateContent(\?|$)")
@@ -66,6 +68,18 @@ class GeminiServer:
     def __exit__(self, *_: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def connection(self, **overrides: Any) -> GeminiConnection:
+        """A connection to this server with fast, jitter-free retries (override any option)."""
+        options: dict[str, Any] = {
+            "timeout_s": 5.0,
+            "attempts": 3,
+            "initial_backoff_s": 0.01,
+            "max_backoff_s": 0.05,
+            "jitter_s": 0.0,
+            **overrides,
+        }
+        return GeminiConnection("test-key", self.base_url, **options)
 
     # --- scripting ----------------------------------------------------------------------------
 

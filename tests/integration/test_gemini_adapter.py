@@ -18,7 +18,7 @@ from relivchats.adapters.llm import (
     Turn,
     make_llm,
 )
-from relivchats.adapters.llm.gemini import GeminiConnection, GeminiLlm, make_client
+from relivchats.adapters.llm.gemini import GeminiLlm, make_client
 from relivchats.domain.catalogue import insight_type
 from tests.fakes.gemini_server import GeminiServer
 
@@ -37,20 +37,8 @@ def server():
         yield fake
 
 
-def connection(server: GeminiServer, **overrides: object) -> GeminiConnection:
-    options: dict = {
-        "timeout_s": 5.0,
-        "attempts": 3,
-        "initial_backoff_s": 0.01,
-        "max_backoff_s": 0.05,
-        "jitter_s": 0.0,
-        **overrides,
-    }
-    return GeminiConnection("test-key", server.base_url, **options)
-
-
 def llm(server: GeminiServer, **overrides: object) -> GeminiLlm:
-    return GeminiLlm(make_client(connection(server, **overrides)), model="gemini-2.5-flash")
+    return GeminiLlm(make_client(server.connection(**overrides)), model="gemini-2.5-flash")
 
 
 def valid_insight() -> dict:
@@ -210,7 +198,7 @@ async def test_async_structured_output(server):
 
 
 def test_embeddings_are_batched_and_sized(server):
-    embedder = GeminiEmbedder(connection(server), dimension=16, batch_size=100)
+    embedder = GeminiEmbedder(server.connection(), dimension=16, batch_size=100)
 
     vectors = embedder.embed_documents([f"chunk {n}" for n in range(230)])
 
@@ -221,7 +209,7 @@ def test_embeddings_are_batched_and_sized(server):
 
 
 async def test_query_embedding_uses_the_query_task(server):
-    embedder = GeminiEmbedder(connection(server), dimension=16)
+    embedder = GeminiEmbedder(server.connection(), dimension=16)
     assert embedder.embed_query("when is goa?") == await embedder.embed_query_async("when is goa?")
     assert server.calls_to(":batchEmbedContents")[0].body["requests"][0]["taskType"] == (
         "RETRIEVAL_QUERY"

@@ -20,7 +20,7 @@ from relivchats.adapters.llm import (
     Turn,
     make_llm,
 )
-from relivchats.adapters.llm.gemini import GeminiConnection, GeminiLlm, make_client, stream_retry_of
+from relivchats.adapters.llm.gemini import GeminiLlm, make_client, stream_retry_of
 from tests.fakes.gemini_server import GeminiServer
 
 START = datetime(2024, 1, 1, 21, 0, tzinfo=UTC)
@@ -45,15 +45,7 @@ def server():
 
 
 def llm(server: GeminiServer, **overrides: object) -> GeminiLlm:
-    options: dict = {
-        "timeout_s": 5.0,
-        "attempts": 3,
-        "initial_backoff_s": 0.01,
-        "max_backoff_s": 0.05,
-        "jitter_s": 0.0,
-        **overrides,
-    }
-    connection = GeminiConnection("test-key", server.base_url, **options)
+    connection = server.connection(**overrides)
     return GeminiLlm(make_client(connection), stream_retry=stream_retry_of(connection))
 
 

@@ -34,10 +34,9 @@ from tests.helpers import eventually
 from tests.insight_flows import ROMANTIC_TYPES, unlock, user_with_coins
 from tests.worker_platform import (
     Workers,
-    api_and_projector,
-    forget_broker_keys,
     job_finished,
     platform_settings,
+    running_platform,
 )
 
 pytestmark = pytest.mark.slow
@@ -58,16 +57,8 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[An
             celery_task_soft_time_limit_s=8,
             insight_timeout_s=8,
         )
-        workers = Workers(settings, folder)
-        workers.start_all()
-        store = EventStore(settings)
-        try:
-            async with api_and_projector(settings) as client:
-                yield client, workers, store
-        finally:
-            await workers.stop()
-            store.close()
-            forget_broker_keys(settings.redis_url, settings.celery_key_prefix)
+        async with running_platform(settings, folder) as platform:
+            yield platform
 
 
 def slow_generation(workers: Workers, delay_s: float) -> None:
