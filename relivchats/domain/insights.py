@@ -11,7 +11,7 @@ holds the open job, so two racing unlocks make one job.
 
 Events hold ids, counts and error codes only. The text of an insight is chat content: it lives
 sealed in a content table under the `content_id` its `InsightSucceeded` names.
-The decisions (which events a command produces) live in `insight_rules.py`.
+The decisions (which events a command produces) live in `insights_rules.py`.
 """
 
 from __future__ import annotations
