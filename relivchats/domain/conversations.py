@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from relivchats.domain.events import Event, deterministic_id, fold
@@ -89,14 +89,30 @@ class ConversationForgotten(Event):
     turns: int  # how many turns were forgotten
 
 
-CONVERSATION_EVENTS = (QuestionAsked, QuestionAnswered, QuestionFailed, ConversationForgotten)
+TurnStatus = Literal["asked", "answered", "failed"]
+
+
+def turn_status_named_by(event: Event) -> TurnStatus | None:
+    """Where a turn stands after its event, as the `rag_turns` read model names it too."""
+    match event:
+        case QuestionAsked():
+            return "asked"
+        case QuestionAnswered():
+            return "answered"
+        case QuestionFailed():
+            return "failed"
+    return None
 
 
 @dataclass(frozen=True)
 class TurnRecord:
     turn_id: UUID
     content_id: UUID
-    answered: bool
+    status: TurnStatus
+
+    @property
+    def answered(self) -> bool:
+        return self.status == "answered"
 
 
 @dataclass(frozen=True)
@@ -120,17 +136,20 @@ def evolve(state: Conversation | None, event: Event) -> Conversation:
     state = replace(state, version=event.originator_version)
     match event:
         case QuestionAsked(turn_id=turn_id, content_id=content_id):
-            return replace(state, turns=(*state.turns, TurnRecord(turn_id, content_id, False)))
-        case QuestionAnswered(turn_id=turn_id):
-            turns = tuple(_answered(turn, turn_id) for turn in state.turns)
+            asked = TurnRecord(turn_id, content_id, "asked")
+            return replace(state, turns=(*state.turns, asked))
+        case QuestionAnswered(turn_id=turn_id) | QuestionFailed(turn_id=turn_id):
+            status = turn_status_named_by(event)
+            assert status is not None
+            turns = tuple(_ended(turn, turn_id, status) for turn in state.turns)
             return replace(state, turns=turns)
         case ConversationForgotten():
             return replace(state, turns=())
     return state
 
 
-def _answered(turn: TurnRecord, turn_id: UUID) -> TurnRecord:
-    return replace(turn, answered=True) if turn.turn_id == turn_id else turn
+def _ended(turn: TurnRecord, turn_id: UUID, status: TurnStatus) -> TurnRecord:
+    return replace(turn, status=status) if turn.turn_id == turn_id else turn
 
 
 def replay(events: Iterable[Event]) -> Conversation | None:

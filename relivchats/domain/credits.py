@@ -149,6 +149,21 @@ def movement(event: CreditEvent) -> Movement:
     raise TypeError(f"{type(event).__name__} moves no coins")
 
 
+ReservationStatus = Literal["open", "captured", "released"]
+
+
+def reservation_status_named_by(event: CreditEvent) -> ReservationStatus | None:
+    """Where a reservation stands after its event, as the ledger's read model and audit name it."""
+    match event:
+        case CoinsReserved():
+            return "open"
+        case ReservationCaptured():
+            return "captured"
+        case ReservationReleased():
+            return "released"
+    return None
+
+
 @dataclass(frozen=True)
 class Reservation:
     amount: int

@@ -21,6 +21,7 @@ from relivchats.domain.events import Event, fold
 from relivchats.domain.insights import (
     AlreadyUnlocked,
     ChatSizeNotAllowed,
+    GenerationRequested,
     IdempotencyKeyReused,
     IndexingRequired,
     InsightJob,
@@ -304,3 +305,28 @@ def test_a_job_status_follows_it_from_unlock_to_its_settlement():
     assert queued.status == "queued"
     assert generating.status == "generating"
     assert world.jobs[queued.id].status == "captured"
+
+
+def test_an_expired_job_stays_expired_when_its_generation_is_requested_late():
+    world = World()
+    job = world.unlock()
+    assert world.account is not None
+    released = world.apply(credits_rules.expire_due(world.account, LATER + timedelta(seconds=1)))
+    world.apply(expire(world.jobs[job.id], world.slot, released[0]))
+    excerpts = {kind: [[0, 3]] for kind in TYPES}
+
+    late = world.apply(request_generation(world.jobs[job.id], world.chat, 7, excerpts))
+
+    assert any(isinstance(event, GenerationRequested) for event in late)
+    assert world.jobs[job.id].status == "expired"
+
+
+def test_each_insight_type_of_a_job_is_pending_until_its_outcome():
+    world = World()
+    job = world.unlock()
+    world.outcome(job, success(TYPES[0]), failure(TYPES[1]))
+    outcomes = world.jobs[job.id].outcomes
+
+    statuses = [insights.insight_status(outcomes.get(kind)) for kind in TYPES[:3]]
+
+    assert statuses == ["succeeded", "failed", "pending"]
