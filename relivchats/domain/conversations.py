@@ -14,7 +14,7 @@ decides lives in `conversations_rules.py`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -92,16 +92,16 @@ class ConversationForgotten(Event):
 TurnStatus = Literal["asked", "answered", "failed"]
 
 
+_TURN_STATUS: Mapping[type[Event], TurnStatus] = {
+    QuestionAsked: "asked",
+    QuestionAnswered: "answered",
+    QuestionFailed: "failed",
+}
+
+
 def turn_status_named_by(event: Event) -> TurnStatus | None:
     """Where a turn stands after its event, as the `rag_turns` read model names it too."""
-    match event:
-        case QuestionAsked():
-            return "asked"
-        case QuestionAnswered():
-            return "answered"
-        case QuestionFailed():
-            return "failed"
-    return None
+    return _TURN_STATUS.get(type(event))
 
 
 @dataclass(frozen=True)

@@ -152,16 +152,17 @@ def movement(event: CreditEvent) -> Movement:
 ReservationStatus = Literal["open", "captured", "released"]
 
 
+# Looked up by type, not matched: the ledger's rebuild asks once per reservation event.
+_RESERVATION_STATUS: Mapping[type[CreditEvent], ReservationStatus] = {
+    CoinsReserved: "open",
+    ReservationCaptured: "captured",
+    ReservationReleased: "released",
+}
+
+
 def reservation_status_named_by(event: CreditEvent) -> ReservationStatus | None:
     """Where a reservation stands after its event, as the ledger's read model and audit name it."""
-    match event:
-        case CoinsReserved():
-            return "open"
-        case ReservationCaptured():
-            return "captured"
-        case ReservationReleased():
-            return "released"
-    return None
+    return _RESERVATION_STATUS.get(type(event))
 
 
 @dataclass(frozen=True)
