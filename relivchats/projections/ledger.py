@@ -28,6 +28,7 @@ from relivchats.domain.credits import (
     ReservationCaptured,
     ReservationReleased,
     movement,
+    reservation_status_named_by,
 )
 from relivchats.domain.ledger_chain import GENESIS, recorded_or_linked
 from relivchats.projections.base import Envelope, topics_of
@@ -170,7 +171,7 @@ def _track_reservation(rows: _Rows, account: _Account, event: CreditEvent, posit
             event.job_id,
             event.amount,
             event.expires_at,
-            "open",
+            reservation_status_named_by(event),
             None,
             event.timestamp,
             None,
@@ -179,7 +180,7 @@ def _track_reservation(rows: _Rows, account: _Account, event: CreditEvent, posit
         return
     if isinstance(event, ReservationCaptured | ReservationReleased):
         key = (event.originator_id, event.reservation_id)
-        status = "captured" if isinstance(event, ReservationCaptured) else "released"
+        status = reservation_status_named_by(event)
         reason = event.reason if isinstance(event, ReservationReleased) else None
         if key in rows.new_reservations:  # reserved and resolved within this batch
             row = rows.new_reservations[key]
