@@ -31,6 +31,8 @@ from relivchats.projections.base import LOG_START, Envelope, LogPosition, Projec
 from relivchats.projections.projector import connect
 
 REBUILD_BATCH = 2000
+READ_AHEAD = 2  # decoded batches waiting for the writer
+DECODE_SLICE = 250  # rows decoded between two looks at the event loop
 
 
 @dataclass(frozen=True)
@@ -169,19 +171,47 @@ async def _read_ahead(
     after: LogPosition,
     upto: LogPosition,
 ) -> AsyncIterator[list[Envelope]]:
-    """Decoded batches in log order; the next one is read (and decoded) while the caller works."""
-    pending = asyncio.ensure_future(_read_batch(reader, mapper, projection, after, upto))
+    """Decoded batches in log order, read and decoded by a task of their own while the caller
+    writes, up to READ_AHEAD batches ahead."""
+    queue: asyncio.Queue[list[Envelope] | Exception] = asyncio.Queue(READ_AHEAD)
+    producer = asyncio.ensure_future(_read_all(reader, mapper, projection, after, upto, queue))
     try:
-        while batch := await pending:
-            pending = asyncio.ensure_future(
-                _read_batch(reader, mapper, projection, batch[-1].log_position, upto)
-            )
+        while batch := await queue.get():
+            if isinstance(batch, Exception):
+                raise batch
             yield batch
     finally:
-        if not pending.done():
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pending
+        producer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer
+
+
+async def _read_all(
+    reader: asyncpg.Connection,
+    mapper: StableTopicMapper,
+    projection: Projection,
+    after: LogPosition,
+    upto: LogPosition,
+    queue: asyncio.Queue[list[Envelope] | Exception],
+) -> None:
+    """Fill the queue, an empty batch last. Rows are decoded in slices, with a look at the event
+    loop between two, so the writer's statements are answered while a batch is decoded: the
+    server writes one batch while we decode the next ones."""
+    try:
+        while True:
+            rows = await eventlog.read_rows(reader, after, upto, projection.topics, REBUILD_BATCH)
+            batch: list[Envelope] = []
+            for start in range(0, len(rows), DECODE_SLICE):
+                batch += await eventlog.decode_all(
+                    reader, rows[start : start + DECODE_SLICE], mapper
+                )
+                await asyncio.sleep(0)
+            await queue.put(batch)
+            if not batch:
+                return
+            after = batch[-1].log_position
+    except Exception as error:  # the consumer raises it, in its place in the order
+        await queue.put(error)
 
 
 async def _read_batch(
