@@ -80,6 +80,8 @@ class LedgerProjection:
         "credit_transactions",
         "credit_reservations",
     )
+    # Written with COPY and never read or updated by `apply`: a rebuild indexes it at the end.
+    append_only_tables: ClassVar[tuple[str, ...]] = ("credit_transactions",)
 
     async def apply(self, conn: asyncpg.Connection, batch: list[Envelope]) -> None:
         rows = _Rows(accounts=await _accounts_before(conn, batch))
