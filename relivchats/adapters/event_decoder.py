@@ -45,7 +45,17 @@ Field = tuple[str, tuple[str, Callable[[str], Any]] | None, bool]
 class Plan:
     event_class: type
     names: frozenset[str]
-    fields: tuple[Field, ...]
+    plain: tuple[str, ...]  # fields stored as JSON that decodes to itself
+    tagged: tuple[tuple[str, str, Callable[[str], Any], bool], ...]  # name, tag, decoder, optional
+
+    @classmethod
+    def of(cls, event_class: type, fields: tuple[Field, ...]) -> Plan:
+        return cls(
+            event_class,
+            frozenset(name for name, _, _ in fields),
+            tuple(name for name, tagged, _ in fields if tagged is None),
+            tuple((name, *tagged, optional) for name, tagged, optional in fields if tagged),
+        )
 
 
 class PlainEventDecoder:
@@ -55,8 +65,7 @@ class PlainEventDecoder:
         for topic, event_class in EVENT_CLASSES.items():
             fields = plan_of(event_class, tag_decoders)
             if fields is not None:
-                names = frozenset(name for name, _, _ in fields)
-                self._plans[topic] = Plan(event_class, names, fields)
+                self._plans[topic] = Plan.of(event_class, fields)
 
     @classmethod
     def of(cls, mapper: Mapper[UUID]) -> PlainEventDecoder | None:
@@ -78,16 +87,16 @@ class PlainEventDecoder:
         values = orjson.loads(state)
         if type(values) is not dict or values.keys() != plan.names:
             return None
-        for name, tagged, optional in plan.fields:
+        for name in plan.plain:
+            if type(values[name]) not in _PLAIN_JSON:
+                return None
+        for name, tag, decode, optional in plan.tagged:
             value = values[name]
-            if tagged is None:
-                if type(value) not in _PLAIN_JSON:
-                    return None
-            elif type(value) is dict:
+            if type(value) is dict:
                 data = value.get("_data_")
-                if len(value) != 2 or type(data) is not str or value.get("_type_") != tagged[0]:
+                if type(data) is not str or len(value) != 2 or value.get("_type_") != tag:
                     return None
-                values[name] = tagged[1](data)
+                values[name] = decode(data)
             elif value is not None or not optional:
                 return None
         values["originator_id"] = originator_id
