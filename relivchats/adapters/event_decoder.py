@@ -84,7 +84,10 @@ class PlainEventDecoder:
         plan = self._plans.get(topic)
         if plan is None:
             return None
-        values = orjson.loads(state)
+        try:
+            values = orjson.loads(state)
+        except orjson.JSONDecodeError:  # e.g. NaN, which only the library's json reads
+            return None
         if type(values) is not dict or values.keys() != plan.names:
             return None
         for name in plan.plain:
