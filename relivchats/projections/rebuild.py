@@ -6,11 +6,13 @@ serving. The switch then locks the live checkpoint row (live batches update it f
 wait), catches up with the log, swaps the tables in and moves the checkpoint, in one transaction.
 Read tables therefore must not own sequences (no serial columns): their keys come from events.
 
-Speed: while one batch is applied, the next is read and decoded on a second connection, so the
-server's work (COPY, updates) and ours (decoding, folding) overlap on a multi-core machine; and
-the replay's batches commit without waiting for the WAL flush (`synchronous_commit = off`: a
-crash loses at most the last batches of a rebuild, which starts over anyway). The switch
-commits durably.
+Speed (P5, `python -m bench.ledger --only rebuild`): while one batch is applied, the next ones
+are read and decoded on a second connection, so the server's work (COPY, updates) and ours
+(decoding, folding) overlap on a multi-core machine; plain events decode straight to events
+(`adapters/event_decoder.py`); the cyclic garbage collector is paused during the replay; tables
+a projection only appends to are filled without indexes, built once at the end; and the replay's
+batches commit without waiting for the WAL flush (`synchronous_commit = off`: a crash loses at
+most the last batches of a rebuild, which starts over anyway). The switch commits durably.
 """
 
 from __future__ import annotations
