@@ -81,6 +81,10 @@ class OrjsonTranscoder(JSONTranscoder):
         except (_NotOrjsonSafe, orjson.JSONDecodeError):
             return super().decode(data)
 
+    def tag_decoders(self) -> dict[str, Callable[[str], Any]]:
+        """What decodes each registered tag's string data, as `decode` applies it."""
+        return dict(self._decoders)
+
     def _tagged(self, obj: Any) -> Any:
         kind = type(obj)
         if kind is str or kind is int or kind is bool or obj is None:
