@@ -43,6 +43,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg_pool import ConnectionPool
 
+from relivchats.adapters.prepared_insert import PREPARED_ROWS, PreparedInsert
+
 log = logging.getLogger(__name__)
 
 # A burst of appends costs one NOTIFY per interval; the projector is woken at most this late.
@@ -68,14 +70,18 @@ class ConcurrentAppendRecorder(PostgresApplicationRecorder):
             f' FROM "{datastore.schema}"."{self.events_table_name}" WHERE originator_id = %s'
         )
         self._select_statements: dict[tuple[bool, bool, bool, bool], str] = {}
+        self._prepared = PreparedInsert(insert)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """All events of a save in one INSERT statement; their notification ids in order."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            return [row["notification_id"] for row in curs.fetchall()]
+        with self.datastore.get_connection() as conn:
+            if len(stored_events) <= PREPARED_ROWS:
+                return self._prepared.insert(conn, stored_events)
+            with conn.cursor() as curs:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                return [row["notification_id"] for row in curs.fetchall()]
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
