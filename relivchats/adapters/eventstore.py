@@ -194,7 +194,7 @@ class EventStore:
         stored = [self._mapper.to_stored_event(event) for event in events]
         try:
             with storage_failures("append"):
-                notification_ids = self._recorder.insert_events(stored)
+                notification_ids: list[int] = self._recorder.insert_events(stored)
         finally:
             self._signal.appended()
         return max(notification_ids)

@@ -45,7 +45,7 @@ class PreparedInsert:
     def insert(self, conn: psycopg.Connection[Any], events: Sequence[StoredEvent]) -> list[int]:
         """Insert the events in one statement on `conn` (autocommit: atomic on its own)."""
         rows = len(events)
-        params: list[bytes | None] = []
+        params: list[bytes] = []
         for event in events:
             params += (
                 _uuid_bytes(event.originator_id),
@@ -63,7 +63,7 @@ class PreparedInsert:
         return [_int8(result.get_value(row, 0)) for row in range(rows)]
 
     def _execute(
-        self, conn: psycopg.Connection[Any], rows: int, params: list[bytes | None]
+        self, conn: psycopg.Connection[Any], rows: int, params: list[bytes]
     ) -> pq.abc.PGresult:
         name = self._statement(conn, rows)
         return conn.pgconn.exec_prepared(name, params, [_BINARY] * len(params), _BINARY)
