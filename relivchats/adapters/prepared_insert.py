@@ -22,8 +22,10 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing import persistence
+from eventsourcing.persistence import PersistenceError, StoredEvent
 from psycopg import pq
+from psycopg_pool import ConnectionPool
 
 PREPARED_ROWS = 8  # the largest save sent this way: one prepared statement per row count
 
@@ -42,8 +44,20 @@ class PreparedInsert:
             weakref.WeakKeyDictionary()
         )
 
-    def insert(self, conn: psycopg.Connection[Any], events: Sequence[StoredEvent]) -> list[int]:
-        """Insert the events in one statement on `conn` (autocommit: atomic on its own)."""
+    def insert(self, pool: ConnectionPool[Any], events: Sequence[StoredEvent]) -> list[int]:
+        """Insert the events in one statement on a connection of `pool` (autocommit: atomic on
+        its own). psycopg's errors leave as the library's, as its `get_connection` renames them
+        (its context managers cost more than this statement's own Python)."""
+        try:
+            conn = pool.getconn()
+            try:
+                return self._insert_on(conn, events)
+            finally:
+                pool.putconn(conn)
+        except psycopg.Error as error:
+            raise _library_error(error) from error
+
+    def _insert_on(self, conn: psycopg.Connection[Any], events: Sequence[StoredEvent]) -> list[int]:
         rows = len(events)
         params: list[bytes] = []
         for event in events:
@@ -84,6 +98,26 @@ class PreparedInsert:
                 raise _error(conn, result)
             prepared.add(rows)
         return name
+
+
+# The library's names for psycopg's errors, most specific first (eventsourcing.postgres).
+_LIBRARY_ERRORS: tuple[tuple[type[psycopg.Error], type[PersistenceError]], ...] = (
+    (psycopg.InterfaceError, persistence.InterfaceError),
+    (psycopg.OperationalError, persistence.OperationalError),
+    (psycopg.DataError, persistence.DataError),
+    (psycopg.IntegrityError, persistence.IntegrityError),
+    (psycopg.InternalError, persistence.InternalError),
+    (psycopg.ProgrammingError, persistence.ProgrammingError),
+    (psycopg.NotSupportedError, persistence.NotSupportedError),
+    (psycopg.DatabaseError, persistence.DatabaseError),
+)
+
+
+def _library_error(error: psycopg.Error) -> PersistenceError:
+    for theirs, ours in _LIBRARY_ERRORS:
+        if isinstance(error, theirs):
+            return ours(str(error))
+    return PersistenceError(str(error))
 
 
 def _uuid_bytes(originator_id: UUID | str) -> bytes:

@@ -76,12 +76,11 @@ class ConcurrentAppendRecorder(PostgresApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """All events of a save in one INSERT statement; their notification ids in order."""
-        with self.datastore.get_connection() as conn:
-            if len(stored_events) <= PREPARED_ROWS:
-                return self._prepared.insert(conn, stored_events)
-            with conn.cursor() as curs:
-                self._insert_stored_events(curs, stored_events, **kwargs)
-                return [row["notification_id"] for row in curs.fetchall()]
+        if len(stored_events) <= PREPARED_ROWS:
+            return self._prepared.insert(self.datastore.pool, stored_events)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return [row["notification_id"] for row in curs.fetchall()]
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
