@@ -68,7 +68,7 @@ class PreparedInsert:
                 bytes(event.state),
             )
         result = self._execute(conn, rows, params)
-        if _sqlstate(result) == _UNKNOWN_STATEMENT:
+        if result.status != pq.ExecStatus.TUPLES_OK and _sqlstate(result) == _UNKNOWN_STATEMENT:
             # psycopg sends DEALLOCATE ALL after a ROLLBACK on the connection: prepare again.
             self._prepared.pop(conn, None)
             result = self._execute(conn, rows, params)
