@@ -189,11 +189,11 @@ class EventStore:
         """
         if not events:
             raise ValueError("nothing to append")
-        # The library's mapper and recorder, without `save()`'s collecting of aggregates
-        # (protocol checks per object) and snapshots, or `put()`'s recordings and notifications.
-        stored = [self._mapper.to_stored_event(event) for event in events]
         try:
-            with storage_failures("append"):
+            with storage_failures("append"):  # mapping too: sealing may look a data key up
+                # The library's mapper and recorder, without `save()`'s collecting of aggregates
+                # (protocol checks per object) and snapshots, or `put()`'s recordings.
+                stored = [self._mapper.to_stored_event(event) for event in events]
                 notification_ids: list[int] = self._recorder.insert_events(stored)
         finally:
             self._signal.appended()
