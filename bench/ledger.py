@@ -153,7 +153,7 @@ def event_sourced_cycle(store: EventStore, users: list[uuid.UUID]) -> Callable[[
 
 
 def append_one(store: EventStore) -> Cycle:
-    """One-event saves of fresh aggregates: the most the store's table lock lets through."""
+    """One-event saves of fresh aggregates: the most the store lets through."""
 
     def append(_: random.Random) -> None:
         store.append(UserRegistered(**next_event_fields(uuid.uuid4(), 0)))
