@@ -25,12 +25,13 @@ from relivchats.adapters.ingest import IngestPool
 from relivchats.adapters.payments import PaymentProvider
 from relivchats.adapters.ratelimit import RateLimiter, Window, parse_rule
 from relivchats.adapters.webhook_receipts import RecordedReceipts
+from relivchats.api.acting_accounts import ActingAccounts
 from relivchats.api.errors import ApiError
 from relivchats.commands.rag_answers import RagServices
 from relivchats.domain import users
 from relivchats.domain.errors import UserDeleted
 from relivchats.logs import user_id_var
-from relivchats.projections import chat_queries, user_queries
+from relivchats.projections import chat_queries
 from relivchats.projections.status import projected
 from relivchats.settings import Settings
 
@@ -62,6 +63,7 @@ ProjectionNames = Annotated[list[str], app_state("projection_names")]
 Rag = Annotated[RagServices, app_state("rag")]
 # Streamed answers still running (their clients may be gone): shutdown waits for them.
 RunningAnswers = Annotated[set[asyncio.Task[None]], app_state("rag_answers")]
+Accounts = Annotated[ActingAccounts, app_state("acting_accounts")]
 
 
 def _unauthenticated(message: str) -> ApiError:
@@ -86,25 +88,27 @@ async def _current_user(
         principal = await verifier.verify(token)
     except TokenInvalid as error:
         raise _unauthenticated(str(error)) from None
-    principal = await _acting_account(request.app.state.read_pool, principal)
+    principal = await _acting_account(request.app.state.acting_accounts, principal)
     user_id_var.set(str(principal.user_id))
     return principal
 
 
-async def _acting_account(pool: ReadPool, principal: Principal) -> Principal:
+async def _acting_account(accounts: ActingAccounts, principal: Principal) -> Principal:
     """The account the token acts for; a deleted account's token answers 401 account_deleted.
 
-    One index lookup on the users read model per request (no replay): the deletion is in it
-    before `DELETE /api/users/delete-account` answers.
+    The subject's newest account in the users read model, remembered by this process until the
+    projection announces a change (api/acting_accounts.py): the deletion is in it, and
+    announced, before `DELETE /api/users/delete-account` answers.
     """
-    subject_key = users.subject_key_for(principal.subject)
-    latest = await user_queries.latest_account(pool, subject_key)
+    latest = await accounts.latest(principal.subject_key)
     try:
-        user_id = users.account_for_token(subject_key, latest, principal.issued_at)
+        user_id = users.account_for_token(principal.subject_key, latest, principal.issued_at)
     except UserDeleted as deleted:
         raise ApiError(
             401, str(deleted), code=deleted.code, headers={"WWW-Authenticate": "Bearer"}
         ) from None
+    if user_id == principal.user_id:
+        return principal
     return dataclasses.replace(principal, user_id=user_id)
 
 
