@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import Depends, Header, Query, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -70,27 +70,38 @@ def _unauthenticated(message: str) -> ApiError:
     return ApiError(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-# Declares the bearer scheme in OpenAPI; refusing a missing token stays ours (the envelope).
-_BEARER = HTTPBearer(
-    auto_error=False, description="a JWT from the identity provider (RS256/JWKS, or HS256 locally)"
+class BearerAuthentication(HTTPBearer):
+    """Who is calling: the bearer token verified, then the account it acts for.
+
+    An `HTTPBearer`, so OpenAPI declares the scheme, that does the whole authentication in one
+    dependency: FastAPI's bookkeeping costs about 80,000 instructions per dependency and request
+    (P1). Refusing a missing token stays ours (the envelope).
+    """
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        token = _bearer_token(request.headers.get("authorization"))
+        if not token:
+            raise _unauthenticated("a bearer token is required")
+        verifier: TokenVerifier = request.app.state.token_verifier
+        try:
+            principal = await verifier.verify(token)
+        except TokenInvalid as error:
+            raise _unauthenticated(str(error)) from None
+        principal = await _acting_account(request.app.state.acting_accounts, principal)
+        user_id_var.set(str(principal.user_id))
+        return principal
+
+
+def _bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+_CURRENT_USER = BearerAuthentication(
+    scheme_name="HTTPBearer",
+    auto_error=False,
+    description="a JWT from the identity provider (RS256/JWKS, or HS256 locally)",
 )
-
-
-async def _current_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
-) -> Principal:
-    token = credentials.credentials.strip() if credentials else ""
-    if not token:
-        raise _unauthenticated("a bearer token is required")
-    verifier: TokenVerifier = request.app.state.token_verifier
-    try:
-        principal = await verifier.verify(token)
-    except TokenInvalid as error:
-        raise _unauthenticated(str(error)) from None
-    principal = await _acting_account(request.app.state.acting_accounts, principal)
-    user_id_var.set(str(principal.user_id))
-    return principal
 
 
 async def _acting_account(accounts: ActingAccounts, principal: Principal) -> Principal:
@@ -112,13 +123,13 @@ async def _acting_account(accounts: ActingAccounts, principal: Principal) -> Pri
     return dataclasses.replace(principal, user_id=user_id)
 
 
-async def _auditor(user: Annotated[Principal, Depends(_current_user)]) -> Principal:
+async def _auditor(user: Annotated[Principal, Depends(_CURRENT_USER)]) -> Principal:
     if not user.is_auditor:
         raise ApiError(404, "not found")  # no existence oracle for the audit surface
     return user
 
 
-CurrentUser = Annotated[Principal, Depends(_current_user)]
+CurrentUser = Annotated[Principal, Depends(_CURRENT_USER)]
 Auditor = Annotated[Principal, Depends(_auditor)]
 
 
