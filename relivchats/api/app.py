@@ -21,6 +21,7 @@ from relivchats.adapters.payments.providers import build_providers
 from relivchats.adapters.ratelimit import RateLimiter
 from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.api.acting_accounts import ActingAccounts
+from relivchats.api.contract import declare_read_position
 from relivchats.api.errors import install_error_handlers
 from relivchats.api.looplag import loop_lag_probe
 from relivchats.api.middleware import RequestContextMiddleware
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.projection_names = [p.name for p in all_projections()]
     install_error_handlers(app)
     for router in ROUTERS:
+        declare_read_position(router.routes)
         app.include_router(router)
     app.add_middleware(
         RequestContextMiddleware,
