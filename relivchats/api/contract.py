@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.routing import BaseRoute
 
-from relivchats.api.dependencies import MAX_POSITION, wait_for_min_position
+from relivchats.api.dependencies import MAX_POSITION, WAITS_FOR_POSITION
 from relivchats.settings import Settings
 
 
@@ -145,4 +145,4 @@ def declare_read_position(routes: list[BaseRoute]) -> None:
 
 
 def _waits(dependant: Dependant) -> bool:
-    return dependant.call is wait_for_min_position or any(map(_waits, dependant.dependencies))
+    return dependant.call in WAITS_FOR_POSITION or any(map(_waits, dependant.dependencies))
