@@ -28,7 +28,7 @@ NO_ACCOUNT = "no credit account yet: call POST /api/users/store first"
     response_model=Balance,
     responses=error_responses(401, 404, 422, 503),
 )
-async def balance(user: CurrentUser, db: ReadModels) -> Response:
+async def balance(db: ReadModels, user: CurrentUser) -> Response:
     row = await balance_of(db, account_id_for(user.user_id))
     if row is None:
         raise ApiError(404, NO_ACCOUNT)
@@ -46,8 +46,8 @@ async def balance(user: CurrentUser, db: ReadModels) -> Response:
     responses=error_responses(401, 404, 422, 503),
 )
 async def transactions(
-    user: CurrentUser,
     db: ReadModels,
+    user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Offset = 0,
 ) -> TransactionPage:
