@@ -98,8 +98,11 @@ class ActingAccounts:
                 conn = conn or await self.listen(dsn)
                 await asyncio.sleep(PROBE_S)
                 await conn.fetchval("SELECT 1", timeout=PROBE_TIMEOUT_S)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
-                log.warning("not listening for account changes: every request looks up")
+            except Exception as error:  # whatever it was, this process must not trust its memory
+                log.warning(
+                    "not listening for account changes: every request looks up",
+                    extra={"error": type(error).__name__},
+                )
                 await self._close(conn)
                 conn = None
                 await asyncio.sleep(RETRY_S)
