@@ -42,7 +42,8 @@ from relivchats.domain.users import UserRegistered
 from relivchats.projections import eventlog
 from relivchats.projections.base import LOG_START
 from relivchats.projections.ledger import LedgerProjection
-from relivchats.projections.rebuild import REBUILD_BATCH, rebuild
+from relivchats.projections.read_ahead import REBUILD_BATCH
+from relivchats.projections.rebuild import rebuild
 from relivchats.settings import Settings
 from tests.ledger_commands import capture_reservation, reserve_coins
 
