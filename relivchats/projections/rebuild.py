@@ -8,7 +8,11 @@ Read tables therefore must not own sequences (no serial columns): their keys com
 
 Speed (P5, `python -m bench.ledger --only rebuild`): while one batch is applied, the next ones
 are read and decoded on a second connection, so the server's work (COPY, updates) and ours
-(decoding, folding) overlap on a multi-core machine; plain events decode straight to events
+(decoding, folding) overlap on a multi-core machine (`read_ahead.py`); a projection whose rows
+each depend on one stream only (`per_stream`, the ledger) is replayed share by share, the
+streams split by a hash of their id, one share here and the others in forked processes
+(`forked.py`), which each fold on a core of their own; the checkpoint still moves once, at the
+switch, to the head read before the shares started; plain events decode straight to events
 (`adapters/event_decoder.py`); the cyclic garbage collector is paused during the replay; tables
 a projection only appends to are filled without indexes, built once at the end; and the replay's
 batches commit without waiting for the WAL flush (`synchronous_commit = off`: a crash loses at
