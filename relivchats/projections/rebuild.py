@@ -152,7 +152,7 @@ async def _replay_into_shadow(
     bar: tqdm[None],
 ) -> int:
     """Replay the log up to `upto`; a `per_stream` projection share by share, one share here
-    (the progress bar follows it) and the others in forked processes, at once."""
+    and the others in forked processes, at once."""
     parts = REPLAY_PROCESSES if getattr(projection, "per_stream", False) else 1
     in_child = functools.partial(_replay_share_in_child, dsn, projection, upto)
     reader, writer = connections
@@ -160,7 +160,9 @@ async def _replay_into_shadow(
     with forked_shares(parts, in_child) as shares:
         span = (LOG_START, upto)
         applied = await replay_pipelined(reader, writer, mapper, projection, span, shares.own, bar)
-        return applied + await shares.total()
+        others = await shares.total()
+    bar.update(others)  # the bar followed this process's share only
+    return applied + others
 
 
 def _replay_share_in_child(
