@@ -19,7 +19,8 @@ from relivchats.domain.events import next_event_fields
 from relivchats.domain.users import UserRegistered
 from relivchats.projections import eventlog
 from relivchats.projections.base import LOG_START
-from relivchats.projections.rebuild import REBUILD_BATCH, rebuild
+from relivchats.projections.read_ahead import REBUILD_BATCH
+from relivchats.projections.rebuild import rebuild
 from relivchats.projections.users import UsersProjection
 from relivchats.settings import Settings
 

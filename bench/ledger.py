@@ -42,7 +42,8 @@ from relivchats.domain.users import UserRegistered
 from relivchats.projections import eventlog
 from relivchats.projections.base import LOG_START
 from relivchats.projections.ledger import LedgerProjection
-from relivchats.projections.rebuild import REBUILD_BATCH, rebuild
+from relivchats.projections.read_ahead import REBUILD_BATCH
+from relivchats.projections.rebuild import REPLAY_PROCESSES, rebuild
 from relivchats.settings import Settings
 from tests.ledger_commands import capture_reservation, reserve_coins
 
@@ -304,7 +305,8 @@ def rebuild_rows(dsn: str) -> list[Row]:
         {
             "what": "ledger projection rebuild (P5)",
             "conditions": f"{result.events:,} credit events ({seeded:,} seeded, {ACCOUNTS:,}"
-            f" accounts), batches of 2,000, one connection, best of {ROUNDS}",
+            f" accounts), batches of 2,000, {REPLAY_PROCESSES} processes (accounts split),"
+            f" best of {ROUNDS}",
             "figure": f"{result.events_per_second:,.0f} events/s",
             "baseline": f"raw read only: {raw:,.0f} events/s",
             "ratio": f"{result.events_per_second / raw:.2f}",

@@ -8,11 +8,11 @@ live in `credits_rules.py`; the auditor's running totals in `ledger_entries.py`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 from uuid import UUID
 
 from relivchats.domain.events import Event, deterministic_id, fold
@@ -117,9 +117,9 @@ class CoinsAdjusted(CreditEvent):
     actor: str
 
 
-@dataclass(frozen=True)
-class Movement:
-    """What one event does to the account, as the ledger shows it."""
+class Movement(NamedTuple):
+    """What one event does to the account, as the ledger shows it. A named tuple: a rebuild
+    makes one per event, and a tuple is built in a fraction of a frozen dataclass's time."""
 
     balance: int
     held: int
@@ -129,24 +129,61 @@ class Movement:
 
 
 def movement(event: CreditEvent) -> Movement:
-    match event:
-        case AccountOpened(welcome_bonus=bonus):
-            return Movement(bonus, 0, None, None, f"Welcome bonus of {bonus} coins")
-        case CoinsPurchased(order_id=order, coins=coins):
-            return Movement(coins, 0, order, None, f"Bought {coins} coins (order {order})")
-        case CoinsReserved(reservation_id=rid, amount=amount, job_id=job):
-            return Movement(0, amount, rid, job, f"Reserved {amount} coins for job {job}")
-        case ReservationCaptured(reservation_id=rid, amount=amount, job_id=job):
-            return Movement(-amount, -amount, rid, job, f"Spent {amount} coins on job {job}")
-        case ReservationReleased(reservation_id=rid, amount=amount, job_id=job, reason=why):
-            text = f"Released {amount} coins held for job {job} ({why})"
-            return Movement(0, -amount, rid, job, text)
-        case CoinsReversed(order_id=order, coins=coins, reason=why):
-            text = f"Took back {coins} coins after a {why} of order {order}"
-            return Movement(-coins, 0, order, None, text)
-        case CoinsAdjusted(adjustment_id=aid, amount=amount, reason=why, actor=actor):
-            return Movement(amount, 0, aid, None, f"Adjusted {amount:+d} coins by {actor}: {why}")
-    raise TypeError(f"{type(event).__name__} moves no coins")
+    try:
+        moves = _MOVEMENTS[type(event)]  # exact classes: one lookup instead of a match chain
+    except KeyError:
+        raise TypeError(f"{type(event).__name__} moves no coins") from None
+    return moves(event)
+
+
+def _moved_when_opened(event: AccountOpened) -> Movement:
+    bonus = event.welcome_bonus
+    return Movement(bonus, 0, None, None, f"Welcome bonus of {bonus} coins")
+
+
+def _moved_when_purchased(event: CoinsPurchased) -> Movement:
+    order, coins = event.order_id, event.coins
+    return Movement(coins, 0, order, None, f"Bought {coins} coins (order {order})")
+
+
+def _moved_when_reserved(event: CoinsReserved) -> Movement:
+    rid, amount, job = event.reservation_id, event.amount, event.job_id
+    return Movement(0, amount, rid, job, f"Reserved {amount} coins for job {job}")
+
+
+def _moved_when_captured(event: ReservationCaptured) -> Movement:
+    rid, amount, job = event.reservation_id, event.amount, event.job_id
+    return Movement(-amount, -amount, rid, job, f"Spent {amount} coins on job {job}")
+
+
+def _moved_when_released(event: ReservationReleased) -> Movement:
+    amount, job = event.amount, event.job_id
+    text = f"Released {amount} coins held for job {job} ({event.reason})"
+    return Movement(0, -amount, event.reservation_id, job, text)
+
+
+def _moved_when_reversed(event: CoinsReversed) -> Movement:
+    order, coins = event.order_id, event.coins
+    text = f"Took back {coins} coins after a {event.reason} of order {order}"
+    return Movement(-coins, 0, order, None, text)
+
+
+def _moved_when_adjusted(event: CoinsAdjusted) -> Movement:
+    amount, why = event.amount, event.reason
+    return Movement(
+        amount, 0, event.adjustment_id, None, f"Adjusted {amount:+d} coins by {event.actor}: {why}"
+    )
+
+
+_MOVEMENTS: dict[type[CreditEvent], Callable[[Any], Movement]] = {
+    AccountOpened: _moved_when_opened,
+    CoinsPurchased: _moved_when_purchased,
+    CoinsReserved: _moved_when_reserved,
+    ReservationCaptured: _moved_when_captured,
+    ReservationReleased: _moved_when_released,
+    CoinsReversed: _moved_when_reversed,
+    CoinsAdjusted: _moved_when_adjusted,
+}
 
 
 ReservationStatus = Literal["open", "captured", "released"]

@@ -128,25 +128,38 @@ async def head_position(conn: asyncpg.Connection) -> LogPosition:
     return (await head(conn)).settled
 
 
+@dataclass(frozen=True)
+class Share:
+    """Part `part` of `parts` disjoint sets of streams, chosen by a hash of the originator id:
+    each stream falls in one share whole, so a replay can be split across processes."""
+
+    part: int
+    parts: int
+
+
 async def read_rows(
     conn: asyncpg.Connection,
     after: LogPosition,
     upto: LogPosition,
     topics: tuple[str, ...],
     limit: int,
+    share: Share | None = None,
 ) -> list[asyncpg.Record]:
-    """Events with `topics` after `after` up to `upto` (a settled position), in log order."""
+    """Events with `topics` after `after` up to `upto` (a settled position), in log order;
+    with `share`, only those of the streams in that share."""
+    in_share = " AND (uuid_hash(originator_id) & 2147483647) % $7 = $8" if share else ""
     rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT transaction_id, notification_id, originator_id, originator_version, topic,"
         " state, recorded_at FROM relivchats_events"
         " WHERE (transaction_id, notification_id) > ($1::xid8, $2)"
         " AND (transaction_id, notification_id) <= ($3::xid8, $4)"
-        " AND topic = ANY($5::text[])"
+        f" AND topic = ANY($5::text[]){in_share}"
         " ORDER BY transaction_id, notification_id LIMIT $6",
         *after,
         *upto,
         list(topics),
         limit,
+        *((share.parts, share.part) if share else ()),
     )
     return rows
 

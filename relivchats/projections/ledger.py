@@ -85,6 +85,9 @@ class LedgerProjection:
     )
     # Written with COPY and never read or updated by `apply`: a rebuild indexes it at the end.
     append_only_tables: ClassVar[tuple[str, ...]] = ("credit_transactions",)
+    # Every row depends on its own account's events only (balances, the hash chain's head,
+    # reservations; positions are the events' own): a rebuild replays accounts in parallel.
+    per_stream: ClassVar[bool] = True
 
     async def apply(self, conn: asyncpg.Connection, batch: list[Envelope]) -> None:
         rows = _Rows(accounts=await _accounts_before(conn, batch))

@@ -8,7 +8,11 @@ Read tables therefore must not own sequences (no serial columns): their keys com
 
 Speed (P5, `python -m bench.ledger --only rebuild`): while one batch is applied, the next ones
 are read and decoded on a second connection, so the server's work (COPY, updates) and ours
-(decoding, folding) overlap on a multi-core machine; plain events decode straight to events
+(decoding, folding) overlap on a multi-core machine (`read_ahead.py`); a projection whose rows
+each depend on one stream only (`per_stream`, the ledger) is replayed share by share, the
+streams split by a hash of their id, one share here and the others in forked processes
+(`forked.py`), which each fold on a core of their own; the checkpoint still moves once, at the
+switch, to the head read before the shares started; plain events decode straight to events
 (`adapters/event_decoder.py`); the cyclic garbage collector is paused during the replay; tables
 a projection only appends to are filled without indexes, built once at the end; and the replay's
 batches commit without waiting for the WAL flush (`synchronous_commit = off`: a crash loses at
@@ -19,9 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -30,11 +35,14 @@ from tqdm import tqdm
 from relivchats.adapters.eventstore import StableTopicMapper
 from relivchats.projections import eventlog
 from relivchats.projections.base import LOG_START, Envelope, LogPosition, Projection
+from relivchats.projections.eventlog import Share
+from relivchats.projections.forked import forked_shares
 from relivchats.projections.projector import connect
+from relivchats.projections.read_ahead import REBUILD_BATCH, replay_pipelined
 
-REBUILD_BATCH = 2000
-READ_AHEAD = 2  # decoded batches waiting for the writer
-DECODE_SLICE = 250  # rows decoded between two looks at the event loop
+# Processes replaying a projection whose state is per stream (`per_stream`), the caller's
+# included: one per core of the machine the project runs on (2); more only add contention.
+REPLAY_PROCESSES = 2
 
 
 @dataclass(frozen=True)
@@ -62,15 +70,13 @@ async def rebuild(
     conn, reader = await connect(dsn), await connect(dsn)
     try:
         await _prepare_shadow(conn, projection)
-        await conn.execute("SET synchronous_commit = off")
         started = time.perf_counter()
         head = await eventlog.head_position(conn)
-        total = await _count_events(conn, projection, head)
+        total = await _count_events(conn, projection, head) if progress else None
         with tqdm(total=total, disable=not progress, unit="ev", desc=projection.name) as bar:
             mapper = eventlog.mapper_for(dsn)
-            batches = _read_ahead(reader, mapper, projection, LOG_START, head)
             with _cyclic_gc_paused():
-                applied = await _apply_all(conn, projection, batches, bar)
+                applied = await _replay_into_shadow(dsn, (reader, conn), projection, head, bar)
             await _build_deferred_indexes(conn, projection)
             if switch:
                 async with conn.transaction():
@@ -129,7 +135,53 @@ async def _prepare_shadow(conn: asyncpg.Connection, projection: Projection) -> N
         await conn.execute(
             f"CREATE TABLE {shadow}.{table} (LIKE public.{table} INCLUDING ALL{later})"
         )
-    await conn.execute(f"SET search_path = {shadow}, public")
+    await _write_to_shadow(conn, projection)
+
+
+async def _write_to_shadow(conn: asyncpg.Connection, projection: Projection) -> None:
+    await conn.execute(
+        f"SET search_path = {shadow_schema(projection)}, public; SET synchronous_commit = off"
+    )
+
+
+async def _replay_into_shadow(
+    dsn: str,
+    connections: tuple[asyncpg.Connection, asyncpg.Connection],
+    projection: Projection,
+    upto: LogPosition,
+    bar: tqdm[None],
+) -> int:
+    """Replay the log up to `upto`; a `per_stream` projection share by share, one share here
+    and the others in forked processes, at once."""
+    parts = REPLAY_PROCESSES if getattr(projection, "per_stream", False) else 1
+    in_child = functools.partial(_replay_share_in_child, dsn, projection, upto)
+    reader, writer = connections
+    mapper = eventlog.mapper_for(dsn)
+    with forked_shares(parts, in_child) as shares:
+        span = (LOG_START, upto)
+        applied = await replay_pipelined(reader, writer, mapper, projection, span, shares.own, bar)
+        others = await shares.total()
+    bar.update(others)  # the bar followed this process's share only
+    return applied + others
+
+
+def _replay_share_in_child(
+    dsn: str, projection: Projection, upto: LogPosition, share: Share
+) -> int:
+    """A share replayed in a forked process, on connections of its own."""
+
+    async def replay() -> int:
+        reader, writer = await connect(dsn), await connect(dsn)
+        try:
+            await _write_to_shadow(writer, projection)
+            mapper = eventlog.mapper_for(dsn)
+            span = (LOG_START, upto)
+            return await replay_pipelined(reader, writer, mapper, projection, span, share)
+        finally:
+            await reader.close()
+            await writer.close()
+
+    return asyncio.run(replay())
 
 
 async def _build_deferred_indexes(conn: asyncpg.Connection, projection: Projection) -> None:
@@ -183,71 +235,6 @@ async def _replay(
         applied += len(batch)
         bar.update(len(batch))
     return applied
-
-
-async def _apply_all(
-    conn: asyncpg.Connection,
-    projection: Projection,
-    batches: AsyncIterator[list[Envelope]],
-    bar: tqdm[None],
-) -> int:
-    applied = 0
-    async for batch in batches:
-        async with conn.transaction():
-            await projection.apply(conn, batch)
-        applied += len(batch)
-        bar.update(len(batch))
-    return applied
-
-
-async def _read_ahead(
-    reader: asyncpg.Connection,
-    mapper: StableTopicMapper,
-    projection: Projection,
-    after: LogPosition,
-    upto: LogPosition,
-) -> AsyncIterator[list[Envelope]]:
-    """Decoded batches in log order, read and decoded by a task of their own while the caller
-    writes, up to READ_AHEAD batches ahead."""
-    queue: asyncio.Queue[list[Envelope] | Exception] = asyncio.Queue(READ_AHEAD)
-    producer = asyncio.ensure_future(_read_all(reader, mapper, projection, after, upto, queue))
-    try:
-        while batch := await queue.get():
-            if isinstance(batch, Exception):
-                raise batch
-            yield batch
-    finally:
-        producer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await producer
-
-
-async def _read_all(
-    reader: asyncpg.Connection,
-    mapper: StableTopicMapper,
-    projection: Projection,
-    after: LogPosition,
-    upto: LogPosition,
-    queue: asyncio.Queue[list[Envelope] | Exception],
-) -> None:
-    """Fill the queue, an empty batch last. Rows are decoded in slices, with a look at the event
-    loop between two, so the writer's statements are answered while a batch is decoded: the
-    server writes one batch while we decode the next ones."""
-    try:
-        while True:
-            rows = await eventlog.read_rows(reader, after, upto, projection.topics, REBUILD_BATCH)
-            batch: list[Envelope] = []
-            for start in range(0, len(rows), DECODE_SLICE):
-                batch += await eventlog.decode_all(
-                    reader, rows[start : start + DECODE_SLICE], mapper
-                )
-                await asyncio.sleep(0)
-            await queue.put(batch)
-            if not batch:
-                return
-            after = batch[-1].log_position
-    except Exception as error:  # the consumer raises it, in its place in the order
-        await queue.put(error)
 
 
 async def _read_batch(
