@@ -36,6 +36,7 @@ from relivchats.api.routes import (
     users,
 )
 from relivchats.api.switches import SwitchBoard
+from relivchats.api.webhooks import WebhookBatches
 from relivchats.production import refuse_unsafe_production
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings
@@ -88,6 +89,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.switch_board = SwitchBoard(app.state.read_pool, settings.feature_switch_ttl_s)
     store = await asyncio.to_thread(EventStore, settings)
     app.state.event_store = AsyncEventStore(store, threads=settings.eventstore_pool_size)
+    app.state.webhook_batches = WebhookBatches(app.state.event_store)
     app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2)
     app.state.content_cipher = ContentCipher.from_settings(settings)
     app.state.rate_limiter = RateLimiter(app.state.redis)

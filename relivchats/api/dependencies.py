@@ -26,6 +26,7 @@ from relivchats.adapters.payments import PaymentProvider
 from relivchats.adapters.ratelimit import RateLimiter, Window, parse_rule
 from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.api.errors import ApiError
+from relivchats.api.webhooks import WebhookBatches
 from relivchats.commands.rag_answers import RagServices
 from relivchats.domain import users
 from relivchats.domain.errors import UserDeleted
@@ -57,6 +58,7 @@ Store = Annotated[AsyncEventStore, app_state("event_store")]
 Cipher = Annotated[ContentCipher, app_state("content_cipher")]
 Uploads = Annotated[IngestPool, app_state("ingest_pool")]
 WebhookReceipts = Annotated[RecordedReceipts, app_state("webhook_receipts")]
+WebhookDeliveries = Annotated[WebhookBatches, app_state("webhook_batches")]
 Broker = Annotated[Redis, app_state("redis")]
 ProjectionNames = Annotated[list[str], app_state("projection_names")]
 Rag = Annotated[RagServices, app_state("rag")]

@@ -18,6 +18,7 @@ from relivchats.api.dependencies import (
     ReadDb,
     RequiredIdempotencyKey,
     Store,
+    WebhookDeliveries,
     WebhookReceipts,
     rate_limited,
     wait_for_min_position,
@@ -26,7 +27,7 @@ from relivchats.api.errors import ApiError
 from relivchats.api.schemas.payments import OrderPlaced, OrderRequest, OrderView, WebhookAck
 from relivchats.api.switches import Switches
 from relivchats.api.webhooks import acknowledge_webhook
-from relivchats.commands.payments import PlacedOrder, create_order
+from relivchats.commands.payments import PlacedOrder, WebhookDelivery, create_order
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.projections.payment_queries import order_for_user
 
@@ -124,12 +125,12 @@ async def order_status(order_id: UUID, user: CurrentUser, db: ReadDb) -> OrderVi
 )
 async def razorpay_webhook(
     request: Request,
-    store: Store,
+    batches: WebhookDeliveries,
     db: ReadDb,
     providers: PaymentProviders,
     receipts: WebhookReceipts,
 ) -> WebhookAck:
-    return await _receive("razorpay", request, store, db, providers, receipts)
+    return await _receive("razorpay", request, batches, db, providers, receipts)
 
 
 @router.post(
@@ -140,25 +141,25 @@ async def razorpay_webhook(
 )
 async def stripe_webhook(
     request: Request,
-    store: Store,
+    batches: WebhookDeliveries,
     db: ReadDb,
     providers: PaymentProviders,
     receipts: WebhookReceipts,
 ) -> WebhookAck:
-    return await _receive("stripe", request, store, db, providers, receipts)
+    return await _receive("stripe", request, batches, db, providers, receipts)
 
 
 async def _receive(
     name: str,
     request: Request,
-    store: Store,
+    batches: WebhookDeliveries,
     db: ReadDb,
     providers: PaymentProviders,
     receipts: WebhookReceipts,
 ) -> WebhookAck:
     # Verifying is an HMAC over a small body: cheap enough for the loop.
     event = providers[name].parse_webhook(await request.body(), request.headers)
-    handled = await acknowledge_webhook(store, db, receipts, name, event)
+    handled = await acknowledge_webhook(batches, db, receipts, WebhookDelivery(name, event))
     return WebhookAck(
         outcome=handled.outcome,
         order_id=handled.order_id,
