@@ -36,7 +36,7 @@ from relivchats.api.routes import (
     users,
 )
 from relivchats.api.switches import SwitchBoard
-from relivchats.api.webhooks import WebhookBatches
+from relivchats.api.webhooks import WebhookBatches, WebhookDesk
 from relivchats.production import refuse_unsafe_production
 from relivchats.projections.registry import all_projections
 from relivchats.settings import Settings, get_settings
@@ -79,7 +79,6 @@ def build_token_verifier(settings: Settings) -> TokenVerifier:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.payment_providers = build_providers(settings)
-    app.state.webhook_receipts = RecordedReceipts()
     app.state.read_pool = await ReadPool.open(
         settings.database_url,
         min_size=settings.api_db_pool_min,
@@ -89,7 +88,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.switch_board = SwitchBoard(app.state.read_pool, settings.feature_switch_ttl_s)
     store = await asyncio.to_thread(EventStore, settings)
     app.state.event_store = AsyncEventStore(store, threads=settings.eventstore_pool_size)
-    app.state.webhook_batches = WebhookBatches(app.state.event_store)
+    app.state.webhooks = WebhookDesk(
+        app.state.payment_providers,
+        RecordedReceipts(),
+        WebhookBatches(app.state.event_store),
+        app.state.read_pool,
+    )
     app.state.redis = aioredis.from_url(settings.redis_url, socket_timeout=2)
     app.state.content_cipher = ContentCipher.from_settings(settings)
     app.state.rate_limiter = RateLimiter(app.state.redis)

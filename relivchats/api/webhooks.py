@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from asyncio import Future
+from collections.abc import Mapping
 
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import AsyncEventStore
+from relivchats.adapters.payments import PaymentProvider
 from relivchats.adapters.storage import StorageUnavailable
 from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.commands.payments import (
@@ -102,19 +104,33 @@ def _fail(future: Future[WebhookHandled], error: Exception) -> None:
         future.set_exception(error)
 
 
-async def acknowledge_webhook(
-    batches: WebhookBatches,
-    db: ReadPool,
-    receipts: RecordedReceipts,
-    delivery: WebhookDelivery,
-) -> WebhookHandled:
-    receipt_id = webhooks.receipt_id_for(delivery.provider, delivery.signal.event_id)
-    remembered = receipts.position(receipt_id)
-    if remembered is not None:
-        return WebhookHandled("duplicate", None, None, remembered)
-    handled = await batches.handle(delivery)
-    if handled.outcome == "duplicate":
-        recorded_at = await receipts.recorded_at(db, receipt_id)
-        return dataclasses.replace(handled, position=recorded_at or handled.position)
-    receipts.remember(receipt_id, handled.position)
-    return handled
+class WebhookDesk:
+    """Where a webhook is verified and answered: the one thing the webhook routes depend on."""
+
+    def __init__(
+        self,
+        providers: Mapping[str, PaymentProvider],
+        receipts: RecordedReceipts,
+        batches: WebhookBatches,
+        db: ReadPool,
+    ) -> None:
+        self.providers = providers
+        self.receipts = receipts
+        self.batches = batches
+        self.db = db
+
+    async def acknowledge(
+        self, provider: str, body: bytes, headers: Mapping[str, str]
+    ) -> WebhookHandled:
+        # Verifying is an HMAC over a small body: cheap enough for the loop.
+        signal = self.providers[provider].parse_webhook(body, headers)
+        receipt_id = webhooks.receipt_id_for(provider, signal.event_id)
+        remembered = self.receipts.position(receipt_id)
+        if remembered is not None:
+            return WebhookHandled("duplicate", None, None, remembered)
+        handled = await self.batches.handle(WebhookDelivery(provider, signal))
+        if handled.outcome == "duplicate":
+            recorded_at = await self.receipts.recorded_at(self.db, receipt_id)
+            return dataclasses.replace(handled, position=recorded_at or handled.position)
+        self.receipts.remember(receipt_id, handled.position)
+        return handled

@@ -18,16 +18,14 @@ from relivchats.api.dependencies import (
     ReadDb,
     RequiredIdempotencyKey,
     Store,
-    WebhookDeliveries,
-    WebhookReceipts,
+    Webhooks,
     rate_limited,
     wait_for_min_position,
 )
 from relivchats.api.errors import ApiError
 from relivchats.api.schemas.payments import OrderPlaced, OrderRequest, OrderView, WebhookAck
 from relivchats.api.switches import Switches
-from relivchats.api.webhooks import acknowledge_webhook
-from relivchats.commands.payments import PlacedOrder, WebhookDelivery, create_order
+from relivchats.commands.payments import PlacedOrder, create_order
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.projections.payment_queries import order_for_user
 
@@ -123,14 +121,8 @@ async def order_status(order_id: UUID, user: CurrentUser, db: ReadDb) -> OrderVi
     responses=WEBHOOK_ERRORS,
     openapi_extra=RAZORPAY_WEBHOOK,
 )
-async def razorpay_webhook(
-    request: Request,
-    batches: WebhookDeliveries,
-    db: ReadDb,
-    providers: PaymentProviders,
-    receipts: WebhookReceipts,
-) -> WebhookAck:
-    return await _receive("razorpay", request, batches, db, providers, receipts)
+async def razorpay_webhook(request: Request, webhooks: Webhooks) -> WebhookAck:
+    return await _receive("razorpay", request, webhooks)
 
 
 @router.post(
@@ -139,27 +131,12 @@ async def razorpay_webhook(
     responses=WEBHOOK_ERRORS,
     openapi_extra=STRIPE_WEBHOOK,
 )
-async def stripe_webhook(
-    request: Request,
-    batches: WebhookDeliveries,
-    db: ReadDb,
-    providers: PaymentProviders,
-    receipts: WebhookReceipts,
-) -> WebhookAck:
-    return await _receive("stripe", request, batches, db, providers, receipts)
+async def stripe_webhook(request: Request, webhooks: Webhooks) -> WebhookAck:
+    return await _receive("stripe", request, webhooks)
 
 
-async def _receive(
-    name: str,
-    request: Request,
-    batches: WebhookDeliveries,
-    db: ReadDb,
-    providers: PaymentProviders,
-    receipts: WebhookReceipts,
-) -> WebhookAck:
-    # Verifying is an HMAC over a small body: cheap enough for the loop.
-    event = providers[name].parse_webhook(await request.body(), request.headers)
-    handled = await acknowledge_webhook(batches, db, receipts, WebhookDelivery(name, event))
+async def _receive(name: str, request: Request, webhooks: Webhooks) -> WebhookAck:
+    handled = await webhooks.acknowledge(name, await request.body(), request.headers)
     return WebhookAck(
         outcome=handled.outcome,
         order_id=handled.order_id,
