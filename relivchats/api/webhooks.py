@@ -32,7 +32,6 @@ from relivchats.commands.payments import (
     handle_webhooks,
 )
 from relivchats.commands.unit_of_work import dispatch
-from relivchats.domain import webhooks
 
 # Two batches overlap one's reads and writes with the other's decoding; more would collide
 # more often on a burst of one order's events, and take threads other commands need.
@@ -123,14 +122,13 @@ class WebhookDesk:
         self, provider: str, body: bytes, headers: Mapping[str, str]
     ) -> WebhookHandled:
         # Verifying is an HMAC over a small body: cheap enough for the loop.
-        signal = self.providers[provider].parse_webhook(body, headers)
-        receipt_id = webhooks.receipt_id_for(provider, signal.event_id)
-        remembered = self.receipts.position(receipt_id)
+        delivery = WebhookDelivery(provider, self.providers[provider].parse_webhook(body, headers))
+        remembered = self.receipts.position(delivery.receipt_id)
         if remembered is not None:
             return WebhookHandled("duplicate", None, None, remembered)
-        handled = await self.batches.handle(WebhookDelivery(provider, signal))
+        handled = await self.batches.handle(delivery)
         if handled.outcome == "duplicate":
-            recorded_at = await self.receipts.recorded_at(self.db, receipt_id)
+            recorded_at = await self.receipts.recorded_at(self.db, delivery.receipt_id)
             return dataclasses.replace(handled, position=recorded_at or handled.position)
-        self.receipts.remember(receipt_id, handled.position)
+        self.receipts.remember(delivery.receipt_id, handled.position)
         return handled

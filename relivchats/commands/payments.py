@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 from uuid import UUID
 
@@ -95,6 +96,26 @@ class WebhookDelivery:
     provider: str
     signal: PaymentSignal
 
+    @cached_property
+    def receipt_id(self) -> UUID:
+        return webhooks.receipt_id_for(self.provider, self.signal.event_id)
+
+    @cached_property
+    def link_id(self) -> UUID | None:
+        """The link to the order the delivery names (none: it names no provider order)."""
+        provider_order_id = self.signal.provider_order_id
+        if provider_order_id is None:
+            return None
+        return provider_links.link_id_for(self.provider, provider_order_id)
+
+    @cached_property
+    def named_order_id(self) -> UUID | None:
+        """Our order id as the provider echoes it back, if it is one (a hint: the link decides)."""
+        try:
+            return UUID(self.signal.order_ref or "")
+        except ValueError:
+            return None
+
 
 @dataclass(frozen=True)
 class WebhookHandled:
@@ -135,16 +156,15 @@ class _Decided:
 
 def _decide_delivery(uow: UnitOfWork, delivery: WebhookDelivery) -> _Decided:
     """Record the delivery's receipt and its effect on the order and the coins (not saved)."""
-    provider, signal = delivery.provider, delivery.signal
-    receipt_id = webhooks.receipt_id_for(provider, signal.event_id)
+    signal = delivery.signal
     received = webhooks.receive_webhook(
-        uow.load(receipt_id, webhooks.evolve),
-        provider=provider,
+        uow.load(delivery.receipt_id, webhooks.evolve),
+        provider=delivery.provider,
         provider_event_id=signal.event_id,
         event_type=signal.event_type,
         provider_order_id=signal.provider_order_id,
     )
-    order = _linked_order(uow, provider, signal.provider_order_id) if received else None
+    order = _linked_order(uow, delivery.link_id) if received else None
     if order is None:
         uow.record(*received)
         return _Decided("unmatched" if received else "duplicate")
@@ -157,52 +177,28 @@ def _decide_delivery(uow: UnitOfWork, delivery: WebhookDelivery) -> _Decided:
     return _Decided("applied" if effects else "ignored", decision.order)
 
 
-def _linked_order(
-    uow: UnitOfWork, provider: str, provider_order_id: str | None
-) -> PaymentOrder | None:
-    if provider_order_id is None:
-        return None
-    link_id = provider_links.link_id_for(provider, provider_order_id)
-    order_id = uow.load(link_id, provider_links.evolve)
+def _linked_order(uow: UnitOfWork, link_id: UUID | None) -> PaymentOrder | None:
+    order_id = None if link_id is None else uow.load(link_id, provider_links.evolve)
     return None if order_id is None else uow.load(order_id, payments.evolve)
 
 
 def _preload(uow: UnitOfWork, deliveries: Sequence[WebhookDelivery]) -> None:
     """Read what the deliveries need in two round trips: receipts, links and the orders their
-    payloads name (a hint only: the link decides), then the orders the links name otherwise
-    and the accounts of the buyers whose deliveries are new."""
+    payloads name, then the orders the links name otherwise and the accounts of the buyers
+    whose deliveries are new."""
     uow.preload(
         aggregate_id
-        for delivery in deliveries
-        for aggregate_id in (_receipt_id(delivery), _link_id(delivery), _named_order(delivery))
+        for d in deliveries
+        for aggregate_id in (d.receipt_id, d.link_id, d.named_order_id)
         if aggregate_id is not None
     )
-    new = [d for d in deliveries if uow.load(_receipt_id(d), webhooks.evolve) is None]
-    link_ids = {link_id for link_id in map(_link_id, new) if link_id is not None}
+    new = [d for d in deliveries if uow.load(d.receipt_id, webhooks.evolve) is None]
+    link_ids = {d.link_id for d in new if d.link_id is not None}
     linked = (uow.load(link_id, provider_links.evolve) for link_id in link_ids)
     order_ids = {order_id for order_id in linked if order_id is not None}
     uow.preload(order_ids)
     orders = [uow.load(order_id, payments.evolve) for order_id in order_ids]
     uow.preload((), accounts_of={order.user_id for order in orders if order is not None})
-
-
-def _receipt_id(delivery: WebhookDelivery) -> UUID:
-    return webhooks.receipt_id_for(delivery.provider, delivery.signal.event_id)
-
-
-def _link_id(delivery: WebhookDelivery) -> UUID | None:
-    provider_order_id = delivery.signal.provider_order_id
-    if provider_order_id is None:
-        return None
-    return provider_links.link_id_for(delivery.provider, provider_order_id)
-
-
-def _named_order(delivery: WebhookDelivery) -> UUID | None:
-    """Our order id as the provider echoes it back, if it is one."""
-    try:
-        return UUID(delivery.signal.order_ref or "")
-    except ValueError:
-        return None
 
 
 def _answered(delivery: WebhookDelivery, decided: _Decided, position: int) -> WebhookHandled:
