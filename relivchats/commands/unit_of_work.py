@@ -94,6 +94,7 @@ class UnitOfWork:
         self._preloaded: dict[UUID, list[Event]] = {}  # read ahead, not loaded yet
         self._account_ids: set[UUID] = set()
         self._new: list[Event] = []
+        self._new_by_aggregate: dict[UUID, list[Event]] = {}  # a batch loads each per decision
         self._saved: Saved | None = None
 
     def load(self, aggregate_id: UUID, evolve: Evolve[S]) -> S | None:
@@ -135,6 +136,8 @@ class UnitOfWork:
         if self._saved is not None:
             raise RuntimeError("a unit of work saves once: record everything before save()")
         self._new.extend(events)
+        for event in events:
+            self._new_by_aggregate.setdefault(event.originator_id, []).append(event)
 
     def save(self) -> Saved:
         """Append everything recorded in one save (nothing for a repeat: the head instead)."""
@@ -181,7 +184,7 @@ class UnitOfWork:
         return cached
 
     def _recorded_on(self, aggregate_id: UUID) -> list[Event]:
-        return [event for event in self._new if event.originator_id == aggregate_id]
+        return self._new_by_aggregate.get(aggregate_id, [])
 
     def _stored_before_unit(self, aggregate_id: UUID) -> list[Event]:
         recorded = self._recorded_on(aggregate_id)
