@@ -53,7 +53,9 @@ def stored_order(store, *, with_account: bool = True) -> payments.PaymentOrder:
     return order
 
 
-def signal(order: payments.PaymentOrder, kind: SignalKind, event_id: str) -> WebhookDelivery:
+def signal(order: payments.PaymentOrder, kind: SignalKind, event: str) -> WebhookDelivery:
+    """A delivery of the provider event named `event` for this order (unique to the order)."""
+    event_id = f"evt_{event}_{order.id}"
     return WebhookDelivery(
         "razorpay",
         PaymentSignal(
@@ -93,12 +95,12 @@ def test_one_batch_decides_each_delivery_as_alone_and_saves_them_in_one_append(s
     a, b = stored_order(store), stored_order(store)
     stranger = dataclasses.replace(a, provider_order_id="order_not_ours")
     batch = [
-        signal(a, SignalKind.CAPTURED, "evt_a_capture"),
-        signal(a, SignalKind.CAPTURED, "evt_a_capture"),  # the same event again
-        signal(b, SignalKind.CAPTURED, "evt_b_capture"),
-        signal(b, SignalKind.REFUNDED, "evt_b_refund"),  # the same order, moved by the capture
-        signal(a, SignalKind.CAPTURED, "evt_a_order_paid"),  # another event of a paid order
-        signal(stranger, SignalKind.CAPTURED, "evt_stranger"),
+        signal(a, SignalKind.CAPTURED, "capture"),
+        signal(a, SignalKind.CAPTURED, "capture"),  # the same event again
+        signal(b, SignalKind.CAPTURED, "capture"),
+        signal(b, SignalKind.REFUNDED, "refund"),  # the same order, moved by the capture
+        signal(a, SignalKind.CAPTURED, "order_paid"),  # another event of a paid order
+        signal(stranger, SignalKind.CAPTURED, "stranger"),
     ]
 
     answers = execute(store, handle_webhooks, batch)
