@@ -3,8 +3,10 @@
 Rows:
 - duplicate storm: every request is the same signed Razorpay capture (wrk, 50 connections);
   exactly one delivery may credit coins, and no answer may be a 5xx;
-- distinct captures: every request captures another order (each a real append of receipt,
-  order and coins in one save, concurrent with the others).
+- distinct captures: every request captures another order (receipt, order and coins each
+  recorded for real; the deliveries that arrive together are decided in one batch and saved in
+  one append, api/webhooks.py). The buyers' accounts are seeded straight into the store, so the
+  API starts with none cached: each capture reads its account once.
 Baseline, measured in the same run under the same conditions: a bare FastAPI app that only
 verifies the signature of the same body (no database), i.e. the floor of any webhook endpoint.
 """
