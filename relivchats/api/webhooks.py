@@ -51,22 +51,30 @@ class WebhookBatches:
         self._at_once = at_once
         self._max_batch = max_batch
         self._waiting: list[Waiting] = []
-        self._running: set[asyncio.Task[None]] = set()
+        self._draining = 0  # batches being decided; counted down with no await in between
+        self._tasks: set[asyncio.Task[None]] = set()  # held, so none is collected mid-batch
 
     async def handle(self, delivery: WebhookDelivery) -> WebhookHandled:
         future: Future[WebhookHandled] = asyncio.get_running_loop().create_future()
         self._waiting.append((delivery, future))
-        if len(self._running) < self._at_once:
+        if self._draining < self._at_once:
+            self._draining += 1
             task = asyncio.create_task(self._drain())
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await future
 
     async def _drain(self) -> None:
-        while self._waiting:
-            batch = self._waiting[: self._max_batch]
-            del self._waiting[: self._max_batch]
-            await self._decide(batch)
+        """Decide batches until none waits. The count drops as the loop ends, before anything
+        else runs: a delivery queued after that starts a batch of its own, never waits for one
+        that has already stopped looking."""
+        try:
+            while self._waiting:
+                batch = self._waiting[: self._max_batch]
+                del self._waiting[: self._max_batch]
+                await self._decide(batch)
+        finally:
+            self._draining -= 1
 
     async def _decide(self, batch: list[Waiting]) -> None:
         deliveries = [delivery for delivery, _ in batch]
