@@ -1,9 +1,10 @@
 """P1/P2: `GET /api/credits/balance` and `/api/credits/transactions` against bare endpoints.
 
-The API runs as it ships (one uvicorn worker, JWT verification on every request, the ledger read
-model, the request-id middleware and error envelope). Baselines, started in the same run on the
-same database and loaded identically (wrk, 32 connections): the same query behind a bare
-FastAPI `async def` with an asyncpg pool, and behind a sync `def` with a psycopg pool.
+The API runs as it ships (one uvicorn worker, JWT verification and the deleted-account check on
+every request, the ledger read model, the request-id middleware and error envelope). Baselines,
+started in the same run on the same database and loaded identically (wrk, 32 connections): the
+same query behind a bare FastAPI `async def` with an asyncpg pool, and behind a sync `def` with
+a psycopg pool.
 """
 
 from __future__ import annotations
@@ -123,7 +124,10 @@ def main() -> list[Row]:
     return [
         {
             "what": "GET /api/credits/balance (P1)",
-            "conditions": f"{conditions}; HS256 JWT verified per request",
+            "conditions": f"{conditions}; HS256 JWT checked per request (verified tokens"
+            " remembered until they expire) and the deleted-account check (the subject's"
+            " newest account remembered per process until the users projection announces"
+            " a change)",
             "figure": described(balance),
             "baseline": f"bare FastAPI+asyncpg: {described(bare_balance)};"
             f" sync def+psycopg pool: {described(sync_balance)}",

@@ -18,7 +18,7 @@ from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.identity import mint_local_token
 from relivchats.commands.chats import record_upload
 from relivchats.commands.unit_of_work import execute
-from relivchats.domain.chats import UploadSummary
+from relivchats.domain.chats_rules import UploadSummary
 from relivchats.domain.users import user_id_for
 from relivchats.projections.chats import ChatsProjection
 from relivchats.projections.rebuild import rebuild

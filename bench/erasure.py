@@ -22,7 +22,7 @@ from unittest import mock
 from bench.common import Row, throwaway_database
 from relivchats.adapters import eventstore
 from relivchats.adapters.eventstore import EventStore
-from relivchats.domain import chats, users
+from relivchats.domain import chats, chats_rules, users, users_rules
 from relivchats.domain.events import Event
 from relivchats.projections import eventlog
 from relivchats.projections.chats import ChatsProjection
@@ -38,24 +38,24 @@ EVENTS_PER_SAVE = 500
 
 def history_of(subject: str) -> list[Event]:
     user_id = users.user_id_for(subject)
-    events = users.register(None, users.subject_key_for(subject), users.FIRST_GENERATION)
+    events = users_rules.register(None, users.subject_key_for(subject), users.FIRST_GENERATION)
     for n in range(CHATS_PER_USER):
         participants = (f"Participant {subject} {n}", f"Friend {n} of {subject}")
-        summary = chats.UploadSummary(
+        summary = chats_rules.UploadSummary(
             participants=participants,
             message_count=500,
             first_message_at=datetime(2024, 1, 1, 9, 0),
             last_message_at=datetime(2024, 6, 1, 21, 0),
             content_id=uuid.uuid4(),
         )
-        uploaded = chats.upload(None, uuid.uuid4(), user_id, summary, None)
+        uploaded = chats_rules.upload(None, uuid.uuid4(), user_id, summary, None)
         chat = chats.replay(uploaded)
         events += uploaded
-        events += chats.set_display_name(
+        events += chats_rules.set_display_name(
             chat, user_id, me_participant=participants[0], title=f"Chat {n} of {subject}"
         )
     user = users.replay(events[:1])
-    return events + users.request_deletion(user, subject, timedelta(days=30))
+    return events + users_rules.request_deletion(user, subject, timedelta(days=30))
 
 
 def seed(dsn: str) -> int:

@@ -53,7 +53,7 @@ from relivchats.api.rag_wiring import QUESTION_EMBEDDER_THREADS
 from relivchats.commands.chats import record_upload
 from relivchats.commands.rag_answers import Question, RagServices, Ready, answer, prepare
 from relivchats.commands.unit_of_work import dispatch
-from relivchats.domain import chats
+from relivchats.domain import chats, chats_rules
 from relivchats.domain.chats import Chat
 from relivchats.domain.chunking import chunk_messages
 from relivchats.settings import Settings
@@ -105,7 +105,9 @@ async def _main() -> list[Row]:
             chat = await uploaded_chat(settings, store)
             vectors = VectorStore(LOCAL_DIMENSION, "bench", path=str(folder / "qdrant"))
             chunk_count = index_with_random_vectors(settings, vectors, chat)
-            store.append(*chats.record_indexed(chats.replay(store.load(chat.id)), chunk_count))
+            store.append(
+                *chats_rules.record_indexed(chats.replay(store.load(chat.id)), chunk_count)
+            )
             rows = await measure_embedded(settings, store, vectors, chat, chunk_count)
             vectors.close()
             rows += await measure_server(settings, chat)

@@ -28,7 +28,12 @@ from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.payments import EventKind
 from relivchats.adapters.payments.sandbox import SandboxProvider
 from relivchats.adapters.payments.signing import SignedWebhook, SimulatedPayment, signed_webhook
-from relivchats.domain import credits_rules, payments, provider_links
+from relivchats.domain import (
+    credits_rules,
+    payments,
+    payments_rules,
+    provider_links_rules,
+)
 from relivchats.domain.events import Event
 from relivchats.domain.packages import package_by_id
 from relivchats.settings import DEV_SANDBOX_WEBHOOK_SECRET, Settings
@@ -84,11 +89,11 @@ def seed_orders(store: EventStore, count: int) -> list[payments.PaymentOrder]:
         events: list[Event] = []
         for _ in range(start, min(count, start + SAVE_BATCH)):
             user_id, order_id = uuid.uuid4(), uuid.uuid4()
-            amount, currency = payments.order_price(package, "razorpay")
+            amount, currency = payments_rules.order_price(package, "razorpay")
             provider_order_id = sandbox.create_order(
                 order_id, amount, currency, {}
             ).provider_order_id
-            created = payments.create(
+            created = payments_rules.create(
                 None,
                 order_id=order_id,
                 user_id=user_id,
@@ -98,7 +103,7 @@ def seed_orders(store: EventStore, count: int) -> list[payments.PaymentOrder]:
                 provider_order_id=provider_order_id,
             )
             events += credits_rules.open_account(None, user_id) + created
-            events += provider_links.link("razorpay", provider_order_id, order_id)
+            events += provider_links_rules.link("razorpay", provider_order_id, order_id)
             orders.append(payments.replay(created))
         store.append(*events)
     return [order for order in orders if order is not None]

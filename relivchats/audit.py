@@ -25,6 +25,7 @@ from relivchats.domain.credits import (
     CreditEvent,
     ReservationCaptured,
     ReservationReleased,
+    reservation_status_named_by,
 )
 from relivchats.domain.ledger_entries import ledger_entries
 from relivchats.projections import eventlog, ledger_queries
@@ -221,7 +222,7 @@ def _expected_reservations(envelopes: list[Envelope]) -> Rows:
                     "job_id": held.job_id,
                     "amount": held.amount,
                     "expires_at": held.expires_at,
-                    "status": "open",
+                    "status": reservation_status_named_by(held),
                     "release_reason": None,
                     "reserved_at": held.timestamp,
                     "resolved_at": None,
@@ -229,7 +230,7 @@ def _expected_reservations(envelopes: list[Envelope]) -> Rows:
                 }
             case ReservationCaptured() | ReservationReleased() as resolved:
                 expected[(resolved.reservation_id,)].update(
-                    status="captured" if isinstance(resolved, ReservationCaptured) else "released",
+                    status=reservation_status_named_by(resolved),
                     release_reason=getattr(resolved, "reason", None),
                     resolved_at=resolved.timestamp,
                     position=envelope.position,

@@ -11,13 +11,14 @@ writes them. Least recently used chats are dropped beyond `capacity` (1,500 chun
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import numpy as np
+
+from relivchats.adapters.lru import Lru
 
 
 @dataclass(frozen=True)
@@ -48,24 +49,8 @@ def _normalised(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms == 0, 1, norms)
 
 
-class ChatMatrices:
+class ChatMatrices(Lru[UUID, ChatMatrix]):
     """The recently searched chats' matrices (callers hold the vector store's lock)."""
 
-    def __init__(self, capacity: int = 32):
-        self._capacity = capacity
-        self._matrices: OrderedDict[UUID, ChatMatrix] = OrderedDict()
-
-    def get(self, chat_id: UUID) -> ChatMatrix | None:
-        matrix = self._matrices.get(chat_id)
-        if matrix is not None:
-            self._matrices.move_to_end(chat_id)
-        return matrix
-
-    def put(self, chat_id: UUID, matrix: ChatMatrix) -> None:
-        self._matrices[chat_id] = matrix
-        self._matrices.move_to_end(chat_id)
-        while len(self._matrices) > self._capacity:
-            self._matrices.popitem(last=False)
-
-    def drop(self, chat_id: UUID) -> None:
-        self._matrices.pop(chat_id, None)
+    def __init__(self, capacity: int = 32) -> None:
+        super().__init__(capacity)

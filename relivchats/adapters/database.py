@@ -74,7 +74,11 @@ class ReadPool:
     async def _acquire(self, acquire_timeout: float) -> asyncpg.Connection:
         self.waiting += 1
         try:
-            conn = await self.pool.acquire(timeout=acquire_timeout)
+            # A timeout costs a task (asyncio.wait_for) and a timer on every request; only one
+            # that may have to wait for a connection needs it (P1). Taking an idle one does not
+            # wait (connecting a new one is bounded by the pool's connect timeout).
+            timeout = None if self.pool.get_idle_size() else acquire_timeout
+            conn = await self.pool.acquire(timeout=timeout)
         finally:
             self.waiting -= 1
         self.in_use += 1

@@ -169,6 +169,8 @@ class EventStore:
         )
         self.data_keys = DataKeys.from_settings(settings)
         self._app = RelivChatsApplication(env, self.data_keys)
+        self._mapper = self._app.mapper
+        self._recorder: BoundedRetryRecorder = self._app.recorder  # type: ignore[assignment]
         datastore = self._app.recorder.datastore  # type: ignore[attr-defined]
         self.data_keys.borrow_connections(datastore.get_connection)  # no extra connection
         self.command_max_attempts = settings.command_max_attempts
@@ -199,13 +201,14 @@ class EventStore:
         if not events:
             raise ValueError("nothing to append")
         try:
-            with storage_failures("append"):
-                # The library's event store, without `save()`'s collecting of aggregates
-                # (protocol checks per object), snapshots and deprecated notifications.
-                recordings = self._app.events.put(events)
+            with storage_failures("append"):  # mapping too: sealing may look a data key up
+                # The library's mapper and recorder, without `save()`'s collecting of aggregates
+                # (protocol checks per object) and snapshots, or `put()`'s recordings.
+                stored = [self._mapper.to_stored_event(event) for event in events]
+                notification_ids: list[int] = self._recorder.insert_events(stored)
         finally:
             self._signal.appended()
-        return max(recording.notification.id for recording in recordings)
+        return max(notification_ids)
 
     def head(self) -> int:
         with storage_failures("head"):

@@ -18,7 +18,7 @@ from uuid import UUID
 import httpx
 import jwt
 
-from relivchats.domain.users import user_id_for
+from relivchats.domain.users import FIRST_GENERATION, subject_key_for, user_id_for_key
 
 
 class TokenInvalid(Exception):
@@ -28,7 +28,8 @@ class TokenInvalid(Exception):
 @dataclass(frozen=True)
 class Principal:
     subject: str
-    user_id: UUID
+    subject_key: UUID  # pseudonymous (domain/users.py), derived once per verified token
+    user_id: UUID  # the subject's first account, until authentication says which one acts
     is_auditor: bool
     email: str | None
     name: str | None
@@ -42,9 +43,11 @@ def principal_from(claims: dict[str, Any], auditor_claim: AuditorClaim | None) -
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise TokenInvalid("token has no subject")
+    subject_key = subject_key_for(subject)
     return Principal(
         subject=subject,
-        user_id=user_id_for(subject),
+        subject_key=subject_key,
+        user_id=user_id_for_key(subject_key, FIRST_GENERATION),
         is_auditor=carries(claims, auditor_claim),
         email=claims.get("email") if isinstance(claims.get("email"), str) else None,
         name=claims.get("name") if isinstance(claims.get("name"), str) else None,

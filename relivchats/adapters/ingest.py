@@ -33,7 +33,7 @@ import psycopg
 from relivchats.adapters.chat_content import erase_content, store_content
 from relivchats.adapters.crypto import ContentCipher, master_key_from
 from relivchats.adapters.whatsapp import parse_upload, warm_up
-from relivchats.domain.chats import UploadSummary
+from relivchats.domain.chats_rules import UploadSummary
 from relivchats.domain.errors import Busy, DomainError
 from relivchats.domain.statistics import compute_statistics
 from relivchats.domain.uploads import ChatTooLargeToProcess, UploadRejected

@@ -8,11 +8,13 @@ serialised every write of every user (0.27x a row-lock design). Here inserts onl
   (`projections/eventlog.py`), so a reader never passes a row that commits later;
 - uniqueness of (originator_id, originator_version) stays the one concurrency and idempotency
   guarantee: a concurrent insert of the same version waits on the unique index, then fails;
-- a save is ONE statement (`INSERT ... SELECT FROM unnest(...) RETURNING`) on an autocommit
-  connection: atomic on its own, one round trip instead of the library's pipelined
-  BEGIN/INSERT/COMMIT (about 30% less time per save, measured on this machine). Its parameters
-  are four plain arrays (ids, versions, topics, states), or four scalars for a one-event save, of
-  a statement rendered once, where the library adapted a composite type per event and
+- a save is ONE statement on an autocommit connection: atomic on its own, one round trip
+  instead of the library's pipelined BEGIN/INSERT/COMMIT (about 30% less time per save, measured
+  on this machine). A save of up to `PREPARED_ROWS` events is an `INSERT ... VALUES` sent
+  through libpq directly (`prepared_insert.py`: prepared once per connection, binary parameters,
+  the connection borrowed from the pool without the library's context managers); a larger one is
+  `INSERT ... SELECT FROM unnest(...)` of four plain arrays (ids, versions, topics, states)
+  through psycopg, rendered once, where the library adapted a composite type per event and
   re-rendered its composed SQL per save;
 - loading an aggregate runs the library's query rendered once per shape, selecting the three
   columns an event needs (the library re-composed its SQL per load and read every column);
@@ -42,6 +44,8 @@ from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg_pool import ConnectionPool
+
+from relivchats.adapters.prepared_insert import PREPARED_ROWS, PreparedInsert
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +77,14 @@ class ConcurrentAppendRecorder(PostgresApplicationRecorder):
             f' FROM "{datastore.schema}"."{self.events_table_name}"'
             " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         )
+        self._prepared = PreparedInsert(insert)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """All events of a save in one INSERT statement; their notification ids in order."""
+        if len(stored_events) <= PREPARED_ROWS:
+            return self._prepared.insert(self.datastore.pool, stored_events)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             self._insert_stored_events(curs, stored_events, **kwargs)
             return [row["notification_id"] for row in curs.fetchall()]

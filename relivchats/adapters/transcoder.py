@@ -81,22 +81,37 @@ class OrjsonTranscoder(JSONTranscoder):
         except (_NotOrjsonSafe, orjson.JSONDecodeError):
             return super().decode(data)
 
+    def tag_decoders(self) -> dict[str, Callable[[str], Any]]:
+        """What decodes each registered tag's string data, as `decode` applies it."""
+        return dict(self._decoders)
+
     def _tagged(self, obj: Any) -> Any:
         kind = type(obj)
-        if kind is str or kind is int or kind is bool or obj is None:
+        if kind in _PLAIN or obj is None:
             return obj
         if kind is dict:
-            if not all(type(key) is str for key in obj):
-                raise _NotOrjsonSafe
-            return {key: self._tagged(value) for key, value in obj.items()}
+            return self._tagged_dict(obj)
         if kind is list or kind is tuple:
-            return [self._tagged(value) for value in obj]
+            return [value if type(value) in _PLAIN else self._tagged(value) for value in obj]
         if kind is float and math.isfinite(obj):
             return obj
         transcoding = self.types.get(kind)
         if transcoding is None:
             raise _NotOrjsonSafe
-        return {"_type_": transcoding.name, "_data_": self._tagged(transcoding.encode(obj))}
+        data = transcoding.encode(obj)
+        return {
+            "_type_": transcoding.name,
+            "_data_": data if type(data) is str else self._tagged(data),
+        }
+
+    def _tagged_dict(self, obj: dict[Any, Any]) -> dict[str, Any]:
+        """An event's fields are mostly strings and numbers: those are taken as they are."""
+        tagged = {}
+        for key, value in obj.items():
+            if type(key) is not str:
+                raise _NotOrjsonSafe
+            tagged[key] = value if type(value) in _PLAIN else self._tagged(value)
+        return tagged
 
     def _untagged(self, obj: Any) -> Any:
         """The library's `object_hook`, applied inner dicts first, as `json` applies it."""
@@ -126,5 +141,7 @@ class OrjsonTranscoder(JSONTranscoder):
         return obj
 
 
+# Values printed as they are (None too; bool before int: orjson prints both as json does).
+_PLAIN = frozenset((str, int, bool))
 # Values `_untagged` must look into: containers, and floats that may be misread integers.
 _WALKED = frozenset((dict, list, float))

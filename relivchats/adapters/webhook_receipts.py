@@ -9,13 +9,13 @@ the save (one transaction) that recorded the receipt.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from uuid import UUID
 
 import asyncpg
 
 from relivchats.adapters.database import ReadPool
 from relivchats.adapters.eventstore import EVENTS_TABLE
+from relivchats.adapters.lru import Lru
 
 # The position a save answers is its last event's; a receipt is saved with its effects (and,
 # in a batch, with other deliveries'), so its delivery was answered with its transaction's
@@ -32,20 +32,13 @@ class RecordedReceipts:
     """Receipt id -> the position it was recorded at (bounded LRU)."""
 
     def __init__(self, capacity: int = 100_000) -> None:
-        self.capacity = capacity
-        self._positions: OrderedDict[UUID, int] = OrderedDict()
+        self._positions: Lru[UUID, int] = Lru(capacity)
 
     def position(self, receipt_id: UUID) -> int | None:
-        position = self._positions.get(receipt_id)
-        if position is not None:
-            self._positions.move_to_end(receipt_id)
-        return position
+        return self._positions.get(receipt_id)
 
     def remember(self, receipt_id: UUID, position: int) -> None:
-        self._positions[receipt_id] = position
-        self._positions.move_to_end(receipt_id)
-        if len(self._positions) > self.capacity:
-            self._positions.popitem(last=False)
+        self._positions.put(receipt_id, position)
 
     async def recorded_at(self, db: ReadPool, receipt_id: UUID) -> int | None:
         """The position of the save that recorded the receipt, from memory or else the events

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,8 @@ from relivchats.adapters.ingest import IngestPool
 from relivchats.adapters.payments.providers import build_providers
 from relivchats.adapters.ratelimit import RateLimiter
 from relivchats.adapters.webhook_receipts import RecordedReceipts
+from relivchats.api.acting_accounts import ActingAccounts
+from relivchats.api.contract import declare_read_position
 from relivchats.api.errors import install_error_handlers
 from relivchats.api.looplag import loop_lag_probe
 from relivchats.api.middleware import RequestContextMiddleware
@@ -90,6 +93,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         statement_timeout_ms=settings.api_statement_timeout_ms,
     )
     app.state.switch_board = SwitchBoard(app.state.read_pool, settings.feature_switch_ttl_s)
+    app.state.acting_accounts = ActingAccounts(app.state.read_pool)
+    listening = await app.state.acting_accounts.listen(settings.database_url)
+    account_changes = asyncio.create_task(
+        app.state.acting_accounts.keep_listening(settings.database_url, listening)
+    )
     store = await asyncio.to_thread(EventStore, settings)
     app.state.event_store = AsyncEventStore(store, threads=settings.eventstore_pool_size)
     app.state.webhooks = WebhookDesk(
@@ -120,6 +128,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         warming.cancel()
+        account_changes.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await account_changes
         await finish_answers(app.state.rag_answers)
         app.state.rag.search.close()
         await asyncio.to_thread(app.state.ingest_pool.close)
@@ -141,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.projection_names = [p.name for p in all_projections()]
     install_error_handlers(app)
     for router in ROUTERS:
+        declare_read_position(router.routes)
         app.include_router(router)
     app.add_middleware(
         RequestContextMiddleware,

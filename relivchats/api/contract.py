@@ -12,8 +12,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Query
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from starlette.routing import BaseRoute
 
+from relivchats.api.dependencies import MAX_POSITION, WAITS_FOR_POSITION
 from relivchats.settings import Settings
 
 
@@ -109,3 +113,36 @@ def _rate_limit_description(setting: str) -> str:
 # PostgreSQL's OFFSET is a bigint: a larger page offset would fail in the driver, not in the API.
 MAX_OFFSET = 2**63 - 1
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+
+
+def _position_parameter(name: str, where: str, title: str, description: str) -> dict[str, Any]:
+    schema = {"type": "integer", "minimum": 0, "maximum": MAX_POSITION, "default": 0}
+    return {
+        "name": name,
+        "in": where,
+        "required": False,
+        "description": description,
+        "schema": {**schema, "title": title, "description": description},
+    }
+
+
+# Read-your-writes: what `wait_for_min_position` parses itself (api/dependencies.py, P1).
+READ_POSITION = [
+    _position_parameter(
+        "min_position", "query", "Min Position", "wait (bounded) for this log position"
+    ),
+    _position_parameter("x-min-position", "header", "X-Min-Position", "the same as min_position"),
+]
+
+
+def declare_read_position(routes: list[BaseRoute]) -> None:
+    """Declare the read-position parameters on every route that waits for them."""
+    for route in routes:
+        if isinstance(route, APIRoute) and _waits(route.dependant):
+            extra = route.openapi_extra or {}
+            others = [p for p in extra.get("parameters", []) if p not in READ_POSITION]
+            route.openapi_extra = {**extra, "parameters": others + READ_POSITION}
+
+
+def _waits(dependant: Dependant) -> bool:
+    return dependant.call in WAITS_FOR_POSITION or any(map(_waits, dependant.dependencies))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -12,8 +13,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import Depends, Header, Query, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPBearer
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -24,13 +26,14 @@ from relivchats.adapters.identity import Principal, TokenInvalid, TokenVerifier
 from relivchats.adapters.ingest import IngestPool
 from relivchats.adapters.payments import PaymentProvider
 from relivchats.adapters.ratelimit import RateLimiter, Window, parse_rule
+from relivchats.api.acting_accounts import ActingAccounts
 from relivchats.api.errors import ApiError
 from relivchats.api.webhooks import WebhookDesk
 from relivchats.commands.rag_answers import RagServices
 from relivchats.domain import users
 from relivchats.domain.errors import UserDeleted
 from relivchats.logs import user_id_var
-from relivchats.projections import chat_queries, user_queries
+from relivchats.projections import chat_queries
 from relivchats.projections.status import projected
 from relivchats.settings import Settings
 
@@ -62,59 +65,73 @@ ProjectionNames = Annotated[list[str], app_state("projection_names")]
 Rag = Annotated[RagServices, app_state("rag")]
 # Streamed answers still running (their clients may be gone): shutdown waits for them.
 RunningAnswers = Annotated[set[asyncio.Task[None]], app_state("rag_answers")]
+Accounts = Annotated[ActingAccounts, app_state("acting_accounts")]
 
 
 def _unauthenticated(message: str) -> ApiError:
     return ApiError(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-# Declares the bearer scheme in OpenAPI; refusing a missing token stays ours (the envelope).
-_BEARER = HTTPBearer(
-    auto_error=False, description="a JWT from the identity provider (RS256/JWKS, or HS256 locally)"
+class BearerAuthentication(HTTPBearer):
+    """Who is calling: the bearer token verified, then the account it acts for.
+
+    An `HTTPBearer`, so OpenAPI declares the scheme, that does the whole authentication in one
+    dependency: FastAPI's bookkeeping costs about 80,000 instructions per dependency and request
+    (P1). Refusing a missing token stays ours (the envelope).
+    """
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        token = _bearer_token(request.headers.get("authorization"))
+        if not token:
+            raise _unauthenticated("a bearer token is required")
+        verifier: TokenVerifier = request.app.state.token_verifier
+        try:
+            principal = await verifier.verify(token)
+        except TokenInvalid as error:
+            raise _unauthenticated(str(error)) from None
+        principal = await _acting_account(request.app.state.acting_accounts, principal)
+        user_id_var.set(str(principal.user_id))
+        return principal
+
+
+def _bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+_CURRENT_USER = BearerAuthentication(
+    scheme_name="HTTPBearer",
+    auto_error=False,
+    description="a JWT from the identity provider (RS256/JWKS, or HS256 locally)",
 )
 
 
-async def _current_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
-) -> Principal:
-    token = credentials.credentials.strip() if credentials else ""
-    if not token:
-        raise _unauthenticated("a bearer token is required")
-    verifier: TokenVerifier = request.app.state.token_verifier
-    try:
-        principal = await verifier.verify(token)
-    except TokenInvalid as error:
-        raise _unauthenticated(str(error)) from None
-    principal = await _acting_account(request.app.state.read_pool, principal)
-    user_id_var.set(str(principal.user_id))
-    return principal
-
-
-async def _acting_account(pool: ReadPool, principal: Principal) -> Principal:
+async def _acting_account(accounts: ActingAccounts, principal: Principal) -> Principal:
     """The account the token acts for; a deleted account's token answers 401 account_deleted.
 
-    One index lookup on the users read model per request (no replay): the deletion is in it
-    before `DELETE /api/users/delete-account` answers.
+    The subject's newest account in the users read model, remembered by this process until the
+    projection announces a change (api/acting_accounts.py): the deletion is in it, and
+    announced, before `DELETE /api/users/delete-account` answers.
     """
-    subject_key = users.subject_key_for(principal.subject)
-    latest = await user_queries.latest_account(pool, subject_key)
+    latest = await accounts.latest(principal.subject_key)
     try:
-        user_id = users.account_for_token(subject_key, latest, principal.issued_at)
+        user_id = users.account_for_token(principal.subject_key, latest, principal.issued_at)
     except UserDeleted as deleted:
         raise ApiError(
             401, str(deleted), code=deleted.code, headers={"WWW-Authenticate": "Bearer"}
         ) from None
+    if user_id == principal.user_id:
+        return principal
     return dataclasses.replace(principal, user_id=user_id)
 
 
-async def _auditor(user: Annotated[Principal, Depends(_current_user)]) -> Principal:
+async def _auditor(user: Annotated[Principal, Depends(_CURRENT_USER)]) -> Principal:
     if not user.is_auditor:
         raise ApiError(404, "not found")  # no existence oracle for the audit surface
     return user
 
 
-CurrentUser = Annotated[Principal, Depends(_current_user)]
+CurrentUser = Annotated[Principal, Depends(_CURRENT_USER)]
 Auditor = Annotated[Principal, Depends(_auditor)]
 
 
@@ -122,25 +139,52 @@ Auditor = Annotated[Principal, Depends(_auditor)]
 MAX_POSITION = 2**63 - 1
 
 
-async def wait_for_min_position(
-    request: Request,
-    response: Response,
-    min_position: Annotated[
-        int, Query(ge=0, le=MAX_POSITION, description="wait (bounded) for this log position")
-    ] = 0,
-    x_min_position: Annotated[
-        int, Header(ge=0, le=MAX_POSITION, description="the same as min_position")
-    ] = 0,
-) -> None:
+async def wait_for_min_position(request: Request, response: Response) -> None:
     """Read-your-writes: hold a GET (bounded) until the read models reach the caller's write.
 
-    0 (the default) does not wait; given both ways, the later position is waited for.
+    The position comes as `min_position` or `X-Min-Position`; 0 (the default) does not wait;
+    given both ways, the later one is waited for. Parsed here rather than declared as FastAPI
+    parameters, which cost ~50,000 instructions each on every read (P1); api/contract.py
+    declares them in OpenAPI, and a bad value is the same 422 FastAPI would answer.
     """
-    wanted = max(min_position, x_min_position)
+    wanted = max(
+        _position(request.query_params.get("min_position"), "query", "min_position"),
+        _position(request.headers.get("x-min-position"), "header", "x-min-position"),
+    )
     if not wanted:
         return
     names: list[str] = request.app.state.projection_names
     await wait_until_projected(request, response, names, wanted)
+
+
+async def read_models(request: Request, response: Response) -> ReadPool:
+    """The read pool, once the read models hold the caller's write (`wait_for_min_position`).
+
+    A read route's one dependency for both, instead of `dependencies=[Depends(wait_for_min_
+    position)]` beside `ReadDb`: each dependency costs ~65,000 instructions per request (P1).
+    Declare it before `CurrentUser` (FastAPI resolves them in order): authentication then sees
+    the caller's write too, so a token refused by a deletion at that position stays refused.
+    """
+    await wait_for_min_position(request, response)
+    pool: ReadPool = request.app.state.read_pool
+    return pool
+
+
+ReadModels = Annotated[ReadPool, Depends(read_models)]
+# Every dependency that reads the position: api/contract.py declares it on their routes.
+WAITS_FOR_POSITION = (wait_for_min_position, read_models)
+
+
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def _position(given: str | None, *location: str) -> int:
+    if given is None:
+        return 0
+    if _DIGITS.fullmatch(given) and int(given) <= MAX_POSITION:
+        return int(given)
+    problem = f"Input should be a whole number from 0 to {MAX_POSITION}"
+    raise RequestValidationError([{"type": "int_parsing", "loc": location, "msg": problem}])
 
 
 async def wait_until_projected(

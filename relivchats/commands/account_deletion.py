@@ -6,7 +6,7 @@ commands, each its own unit of work, in this order:
    sealed): from its projection on, every token of the account is refused (api/dependencies.py);
 2. `cancel_open_reservations` releases every open reservation ("cancelled") and ends its job
    expired in the same save, so results that still arrive are recorded free of charge
-   (domain/insight_rules.py);
+   (domain/insights_rules.py);
 3. each of the user's chats is deleted as a chat delete does (its reads stop; its content,
    vectors and insights are purged by the workers);
 4. the user's RAG conversations are forgotten: `ConversationForgotten` on each (a user asks only
@@ -26,7 +26,7 @@ from relivchats.commands.chats import delete_chat
 from relivchats.commands.conversations import forget_turns
 from relivchats.commands.insight_outcomes import expired_jobs
 from relivchats.commands.unit_of_work import UnitOfWork, execute
-from relivchats.domain import credits_rules, users
+from relivchats.domain import credits_rules, users, users_rules
 from relivchats.domain.chats import ChatNotFound
 from relivchats.domain.events import Event
 
@@ -74,7 +74,7 @@ def delete_account(
 def request_deletion(
     uow: UnitOfWork, user_id: UUID, subject: str, grace: timedelta
 ) -> DeletionRequested:
-    uow.record(*users.request_deletion(uow.load(user_id, users.evolve), subject, grace))
+    uow.record(*users_rules.request_deletion(uow.load(user_id, users.evolve), subject, grace))
     saved = uow.save()
     user = uow.load(user_id, users.evolve)
     assert user is not None

@@ -13,7 +13,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from relivchats.commands.unit_of_work import UnitOfWork
-from relivchats.domain import chats
+from relivchats.domain import chats, chats_rules
 from relivchats.domain.chats import Chat
 from relivchats.domain.events import now
 
@@ -26,25 +26,25 @@ class IndexingRequest:
 
 def owned_chat(uow: UnitOfWork, chat_id: UUID, owner_id: UUID) -> Chat:
     """The caller's live chat from its events (ChatNotFound: 404)."""
-    return chats.owned(uow.load(chat_id, chats.evolve), owner_id)
+    return chats_rules.owned(uow.load(chat_id, chats.evolve), owner_id)
 
 
 def request_indexing(
     uow: UnitOfWork, chat_id: UUID, owner_id: UUID, reason: str, stale_after: timedelta
 ) -> IndexingRequest:
     chat = uow.load(chat_id, chats.evolve)
-    uow.record(*chats.request_indexing(chat, owner_id, reason, now(), stale_after))
+    uow.record(*chats_rules.request_indexing(chat, owner_id, reason, now(), stale_after))
     saved = uow.save()
     return IndexingRequest(saved.changed, saved.position)
 
 
 def record_indexing_failed(uow: UnitOfWork, chat_id: UUID, reason: str) -> bool:
     """The indexer gave up on a question's request: it is closed, the next question asks anew."""
-    uow.record(*chats.record_indexing_failed(uow.load(chat_id, chats.evolve), reason))
+    uow.record(*chats_rules.record_indexing_failed(uow.load(chat_id, chats.evolve), reason))
     return uow.save().changed
 
 
 def record_indexed(uow: UnitOfWork, chat_id: UUID, chunks: int) -> bool:
     """The indexer built (or upgraded) the chat's index: the open request, if any, ends."""
-    uow.record(*chats.record_indexed(uow.load(chat_id, chats.evolve), chunks))
+    uow.record(*chats_rules.record_indexed(uow.load(chat_id, chats.evolve), chunks))
     return uow.save().changed

@@ -1,4 +1,4 @@
-"""Chat commands: load the chat, decide (domain/chats.py), save, through the unit of work.
+"""Chat commands: load the chat, decide (domain/chats_rules.py), save, through the unit of work.
 
 They return the chat as the command left it plus the log position, never a read-model row.
 """
@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from relivchats.commands.unit_of_work import UnitOfWork
-from relivchats.domain import chats
-from relivchats.domain.chats import Chat, UploadSummary
+from relivchats.domain import chats, chats_rules
+from relivchats.domain.chats import Chat
+from relivchats.domain.chats_rules import UploadSummary
 from relivchats.domain.events import Event
 
 Decision = Callable[[Chat | None], list[Event]]
@@ -35,7 +36,7 @@ def earlier_upload(
     uow: UnitOfWork, chat_id: UUID, owner_id: UUID, upload_digest: str | None
 ) -> RecordedUpload | None:
     """The chat an Idempotency-Key already names, if this is the same file again (else 409)."""
-    chat = chats.replayed_upload(uow.load(chat_id, chats.evolve), owner_id, upload_digest)
+    chat = chats_rules.replayed_upload(uow.load(chat_id, chats.evolve), owner_id, upload_digest)
     return None if chat is None else RecordedUpload(chat, False, uow.save().position)
 
 
@@ -48,7 +49,7 @@ def record_upload(
 ) -> RecordedUpload:
     """Save `ChatUploaded` naming the stored content, unless the key's chat already exists."""
     state = uow.load(chat_id, chats.evolve)
-    uow.record(*chats.upload(state, chat_id, owner_id, summary, upload_digest))
+    uow.record(*chats_rules.upload(state, chat_id, owner_id, summary, upload_digest))
     change = _saved(uow, chat_id)
     return RecordedUpload(change.chat, change.changed, change.position)
 
@@ -63,26 +64,26 @@ def set_display_name(
     return _change(
         uow,
         chat_id,
-        lambda state: chats.set_display_name(
+        lambda state: chats_rules.set_display_name(
             state, owner_id, me_participant=me_participant, title=title
         ),
     )
 
 
 def share_chat(uow: UnitOfWork, chat_id: UUID, owner_id: UUID, token_hash: str) -> ChatChange:
-    return _change(uow, chat_id, lambda state: chats.share(state, owner_id, token_hash))
+    return _change(uow, chat_id, lambda state: chats_rules.share(state, owner_id, token_hash))
 
 
 def unshare_chat(uow: UnitOfWork, chat_id: UUID, owner_id: UUID) -> ChatChange:
-    return _change(uow, chat_id, lambda state: chats.unshare(state, owner_id))
+    return _change(uow, chat_id, lambda state: chats_rules.unshare(state, owner_id))
 
 
 def delete_chat(uow: UnitOfWork, chat_id: UUID, owner_id: UUID) -> ChatChange:
-    return _change(uow, chat_id, lambda state: chats.delete(state, owner_id))
+    return _change(uow, chat_id, lambda state: chats_rules.delete(state, owner_id))
 
 
 def mark_purged(uow: UnitOfWork, chat_id: UUID) -> ChatChange:
-    return _change(uow, chat_id, chats.purge)
+    return _change(uow, chat_id, chats_rules.purge)
 
 
 def _change(uow: UnitOfWork, chat_id: UUID, decide: Decision) -> ChatChange:

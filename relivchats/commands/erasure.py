@@ -28,7 +28,7 @@ from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.insight_content import erase_chat_insights
 from relivchats.commands.chats import delete_chat, mark_purged
 from relivchats.commands.unit_of_work import UnitOfWork, execute
-from relivchats.domain import users
+from relivchats.domain import users, users_rules
 from relivchats.domain.chats import ChatNotFound
 from relivchats.projections.chat_queries import OWNED_CONTENT_SQL
 
@@ -55,11 +55,11 @@ def erase_account(
 
 def erasure_due(uow: UnitOfWork, user_id: UUID, now: datetime, skip_grace: bool) -> bool:
     """Whether the account is to be erased now (a Conflict if it is not deleted, or not due)."""
-    return bool(users.erase(uow.load(user_id, users.evolve), now, skip_grace=skip_grace))
+    return bool(users_rules.erase(uow.load(user_id, users.evolve), now, skip_grace=skip_grace))
 
 
 def record_erasure(uow: UnitOfWork, user_id: UUID, now: datetime, skip_grace: bool) -> int:
-    uow.record(*users.erase(uow.load(user_id, users.evolve), now, skip_grace=skip_grace))
+    uow.record(*users_rules.erase(uow.load(user_id, users.evolve), now, skip_grace=skip_grace))
     return uow.save().position
 
 

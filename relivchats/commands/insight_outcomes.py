@@ -15,11 +15,11 @@ from uuid import UUID
 
 from relivchats.commands.insights import load_slot
 from relivchats.commands.unit_of_work import Saved, UnitOfWork
-from relivchats.domain import chats, credits_rules, insight_rules, insights
+from relivchats.domain import chats, chats_rules, credits_rules, insights, insights_rules
 from relivchats.domain.credits import CreditAccount, CreditEvent, ReservationReleased
 from relivchats.domain.events import Event
-from relivchats.domain.insight_rules import Failure, Success
 from relivchats.domain.insights import InsightJob, JobNotFound, JobSettled
+from relivchats.domain.insights_rules import Failure, Success
 
 OutcomesFor = Callable[[InsightJob], list[Success | Failure]]
 
@@ -58,7 +58,7 @@ def start_generation(
     """Record the chat's index and each type's excerpts; None when already recorded."""
     job = _job_or_not_found(uow, job_id)
     chat = uow.load(job.chat_id, chats.evolve)
-    uow.record(*insight_rules.request_generation(job, chat, chunks, excerpts))
+    uow.record(*insights_rules.request_generation(job, chat, chunks, excerpts))
     saved = uow.save()
     return saved.position if saved.changed else None
 
@@ -87,10 +87,10 @@ def _recorded(
 ) -> RecordedOutcomes:
     job = _job_or_not_found(uow, job_id)
     slot = load_slot(uow, job.chat_id, job.category)
-    events = insight_rules.record_outcomes(job, outcomes_for(job), slot, uow.account(job.user_id))
+    events = insights_rules.record_outcomes(job, outcomes_for(job), slot, uow.account(job.user_id))
     if events and chat_failure is not None:
         chat = uow.load(job.chat_id, chats.evolve)
-        events = [*chats.record_indexing_failed(chat, chat_failure), *events]
+        events = [*chats_rules.record_indexing_failed(chat, chat_failure), *events]
     uow.record(*events)
     saved = uow.save()
     settled = any(isinstance(event, JobSettled) for event in saved.events)
@@ -115,7 +115,9 @@ def expired_jobs(uow: UnitOfWork, releases: Sequence[Event]) -> list[Event]:
         assert isinstance(released, ReservationReleased)
         job = uow.load(released.job_id, insights.evolve)
         if job is not None:
-            events += insight_rules.expire(job, load_slot(uow, job.chat_id, job.category), released)
+            events += insights_rules.expire(
+                job, load_slot(uow, job.chat_id, job.category), released
+            )
     return events
 
 

@@ -1,7 +1,7 @@
 """Insight commands that open a job: unlock a category of a chat, retry a settled job.
 
 Each loads what the decision needs (the chat, the unlock slot, the credit account), decides with
-`insight_rules.open_job` and saves the slot, the job and the reservation together: two racing
+`insights_rules.open_job` and saves the slot, the job and the reservation together: two racing
 unlocks of one (chat, category) meet at the slot's version, so one job and one reservation exist
 whatever the concurrency; the loser decides again, finds the slot open and is told which job
 holds it (409). With an `Idempotency-Key` the job id is derived from (user, key), so a repeated
@@ -18,8 +18,8 @@ from uuid import UUID
 from relivchats.commands.unit_of_work import UnitOfWork
 from relivchats.domain import catalogue, chats, insights, unlock_slots
 from relivchats.domain.events import now
-from relivchats.domain.insight_rules import JobRequest, open_job, replayed_request, retryable
 from relivchats.domain.insights import InsightJob, JobNotFound, job_id_for, retry_job_id_for
+from relivchats.domain.insights_rules import JobRequest, open_job, replayed_request, retryable
 from relivchats.domain.unlock_slots import UnlockSlot, slot_id_for
 
 

@@ -16,13 +16,19 @@ from uuid import UUID
 
 from relivchats.adapters.payments import PaymentProvider
 from relivchats.commands.unit_of_work import UnitOfWork
-from relivchats.domain import payments, provider_links, webhooks
+from relivchats.domain import (
+    payments,
+    payments_rules,
+    provider_links,
+    provider_links_rules,
+    webhooks,
+    webhooks_rules,
+)
 from relivchats.domain.errors import AccountNotOpened
 from relivchats.domain.events import Event
 from relivchats.domain.packages import package_by_id
-from relivchats.domain.payment_signals import PaymentSignal, decide_payment
+from relivchats.domain.payment_signals import PaymentSignal
 from relivchats.domain.payments import OrderStatus, PaymentOrder
-from relivchats.domain.purchases import coin_events
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +56,16 @@ def create_order(
 ) -> PlacedOrder:
     order_id = payments.order_id_for(user_id, idempotency_key)
     fingerprint = payments.request_fingerprint(package_id, provider.name)
-    existing = payments.replayed_order(uow.load(order_id, payments.evolve), fingerprint)
+    existing = payments_rules.replayed_order(uow.load(order_id, payments.evolve), fingerprint)
     if existing is not None:
         return _replayed(uow, provider, existing)
     package = package_by_id(package_id)
     if not uow.account_exists(user_id):
         raise AccountNotOpened("no account yet: call POST /api/users/store first")
-    amount_minor, currency = payments.order_price(package, provider.name)
+    amount_minor, currency = payments_rules.order_price(package, provider.name)
     checkout = provider.create_order(order_id, amount_minor, currency, {"package_id": package.id})
     uow.record(
-        *payments.create(
+        *payments_rules.create(
             None,
             order_id=order_id,
             user_id=user_id,
@@ -68,7 +74,7 @@ def create_order(
             fingerprint=fingerprint,
             provider_order_id=checkout.provider_order_id,
         ),
-        *provider_links.link(provider.name, checkout.provider_order_id, order_id),
+        *provider_links_rules.link(provider.name, checkout.provider_order_id, order_id),
     )
     position = uow.save().position
     order = uow.load(order_id, payments.evolve)
@@ -157,7 +163,7 @@ class _Decided:
 def _decide_delivery(uow: UnitOfWork, delivery: WebhookDelivery) -> _Decided:
     """Record the delivery's receipt and its effect on the order and the coins (not saved)."""
     signal = delivery.signal
-    received = webhooks.receive_webhook(
+    received = webhooks_rules.receive(
         uow.load(delivery.receipt_id, webhooks.evolve),
         provider=delivery.provider,
         provider_event_id=signal.event_id,
@@ -168,10 +174,10 @@ def _decide_delivery(uow: UnitOfWork, delivery: WebhookDelivery) -> _Decided:
     if order is None:
         uow.record(*received)
         return _Decided("unmatched" if received else "duplicate")
-    decision = decide_payment(order, signal)
+    decision = payments_rules.apply_signal(order, signal)
     effects: list[Event] = list(decision.events)
     if decision.outcome.moves_coins:
-        effects += coin_events(uow.account(order.user_id), decision)
+        effects += payments_rules.move_coins(uow.account(order.user_id), decision)
     # The receipt goes last, so its position is the whole save's: a redelivery answers it.
     uow.record(*effects, *received)
     return _Decided("applied" if effects else "ignored", decision.order)

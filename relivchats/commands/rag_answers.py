@@ -44,12 +44,8 @@ from relivchats.commands.conversations import TurnToRecord, load_conversation, r
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.domain.chats import Chat
 from relivchats.domain.chunking import estimate_tokens
-from relivchats.domain.conversations import (
-    Outcome,
-    SourceRange,
-    confidence_of,
-    conversation_id_for,
-)
+from relivchats.domain.conversations import SourceRange, conversation_id_for
+from relivchats.domain.conversations_rules import Outcome, confidence_of
 from relivchats.domain.uploads import MessageKind
 
 INDEXING_RETRY_AFTER_S = 3

@@ -92,17 +92,24 @@ class UnitOfWork:
         self._accounts = account_cache(store)
         self._loaded: dict[UUID, Any] = {}  # aggregate id -> state when loaded
         self._preloaded: dict[UUID, list[Event]] = {}  # read ahead, not loaded yet
+        self._seen: dict[UUID, tuple[int, Any]] = {}  # -> (recorded events folded, state)
         self._account_ids: set[UUID] = set()
         self._new: list[Event] = []
         self._new_by_aggregate: dict[UUID, list[Event]] = {}  # a batch loads each per decision
         self._saved: Saved | None = None
 
     def load(self, aggregate_id: UUID, evolve: Evolve[S]) -> S | None:
-        """The aggregate as this unit sees it: loaded once, plus the events recorded on it."""
+        """The aggregate as this unit sees it: loaded once, plus the events recorded on it
+        (each folded once: recording only adds events, so the state answered last is kept)."""
         if aggregate_id not in self._loaded:
             self._loaded[aggregate_id] = fold(evolve, self._stored_before_unit(aggregate_id))
-        state: S | None = self._loaded[aggregate_id]
-        return fold(evolve, self._recorded_on(aggregate_id), state)
+        recorded = self._recorded_on(aggregate_id)
+        folded, state = self._seen.get(aggregate_id, (0, self._loaded[aggregate_id]))
+        if folded < len(recorded):
+            state = fold(evolve, recorded[folded:], state)
+            self._seen[aggregate_id] = (len(recorded), state)
+        current: S | None = state
+        return current
 
     def preload(self, aggregate_ids: Iterable[UUID], accounts_of: Iterable[UUID] = ()) -> None:
         """Read ahead, in one round trip, what a command deciding many things will `load`, and

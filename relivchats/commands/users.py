@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from relivchats.commands.unit_of_work import UnitOfWork
-from relivchats.domain import credits_rules, users
+from relivchats.domain import credits_rules, users, users_rules
 from relivchats.domain.credits import AccountOpened, CreditAccount
 from relivchats.domain.users import FIRST_GENERATION
 
@@ -43,7 +43,7 @@ def register_user(uow: UnitOfWork, subject: str) -> Registration:
     user, generation = _live_or_next(uow, subject_key)
     user_id = users.user_id_for_key(subject_key, generation)
     bonus = credits_rules.WELCOME_BONUS if generation == FIRST_GENERATION else 0
-    user_events = users.register(user, subject_key, generation)
+    user_events = users_rules.register(user, subject_key, generation)
     account_events = credits_rules.open_account(uow.account(user_id), user_id, welcome_bonus=bonus)
     uow.record(*user_events, *account_events)
     saved = uow.save()

@@ -149,6 +149,22 @@ def movement(event: CreditEvent) -> Movement:
     raise TypeError(f"{type(event).__name__} moves no coins")
 
 
+ReservationStatus = Literal["open", "captured", "released"]
+
+
+# Looked up by type, not matched: the ledger's rebuild asks once per reservation event.
+_RESERVATION_STATUS: Mapping[type[CreditEvent], ReservationStatus] = {
+    CoinsReserved: "open",
+    ReservationCaptured: "captured",
+    ReservationReleased: "released",
+}
+
+
+def reservation_status_named_by(event: CreditEvent) -> ReservationStatus | None:
+    """Where a reservation stands after its event, as the ledger's read model and audit name it."""
+    return _RESERVATION_STATUS.get(type(event))
+
+
 @dataclass(frozen=True)
 class Reservation:
     amount: int

@@ -11,7 +11,7 @@ holds the open job, so two racing unlocks make one job.
 
 Events hold ids, counts and error codes only. The text of an insight is chat content: it lives
 sealed in a content table under the `content_id` its `InsightSucceeded` names.
-The decisions (which events a command produces) live in `insight_rules.py`.
+The decisions (which events a command produces) live in `insights_rules.py`.
 """
 
 from __future__ import annotations
@@ -151,15 +151,7 @@ class JobExpired(Event):
     reservation_id: UUID
 
 
-JOB_EVENTS = (
-    JobRequested,
-    IndexingRequired,
-    GenerationRequested,
-    InsightSucceeded,
-    InsightFailed,
-    JobSettled,
-    JobExpired,
-)
+InsightStatus = Literal["pending", "succeeded", "failed"]
 
 
 @dataclass(frozen=True)
@@ -169,8 +161,61 @@ class InsightOutcome:
     error: str | None
 
 
-# The projection (projections/insights.py) moves `insight_jobs.status` through the same names.
+def outcome_of(event: InsightSucceeded | InsightFailed) -> InsightOutcome:
+    if isinstance(event, InsightSucceeded):
+        return InsightOutcome(True, event.content_id, None)
+    return InsightOutcome(False, None, event.error)
+
+
+def insight_status(outcome: InsightOutcome | None) -> InsightStatus:
+    """One insight type of a job, as the API and the `insight_results` read model name it."""
+    if outcome is None:
+        return "pending"
+    return "succeeded" if outcome.succeeded else "failed"
+
+
 JobStatus = Literal["queued", "indexing", "generating", "captured", "released", "expired"]
+# A job's status only moves forward through these stages; the closing ones end it.
+_STAGE: Mapping[JobStatus, int] = {
+    "queued": 0,
+    "indexing": 1,
+    "generating": 2,
+    "captured": 3,
+    "released": 3,
+    "expired": 3,
+}
+
+
+def job_status_named_by(event: Event) -> JobStatus | None:
+    """The status a job's event moves it to (None: the event leaves the status alone)."""
+    match event:
+        case JobRequested():
+            return "queued"
+        case IndexingRequired():
+            return "indexing"
+        case GenerationRequested():
+            return "generating"
+        case JobSettled(outcome=outcome):
+            return outcome
+        case JobExpired():
+            return "expired"
+    return None
+
+
+def statuses_before(status: JobStatus) -> tuple[JobStatus, ...]:
+    """The statuses a job moves to `status` from: the earlier stages (a closed job stays closed,
+    so results of an expired job, and its late generation request, leave it expired)."""
+    return tuple(earlier for earlier, stage in _STAGE.items() if stage < _STAGE[status])
+
+
+def next_status(current: JobStatus | None, event: Event) -> JobStatus:
+    """Where the job stands after `event`, as the API and the `insight_jobs` read model name it:
+    `evolve` folds it, and projections/insights.py applies the same moves in SQL."""
+    named = job_status_named_by(event)
+    if named is not None and (current is None or current in statuses_before(named)):
+        return named
+    assert current is not None, f"{type(event).__name__} cannot start a job"
+    return current
 
 
 @dataclass(frozen=True)
@@ -186,6 +231,7 @@ class InsightJob:
     expires_at: datetime
     retry_of: UUID | None
     requested_at: datetime
+    status: JobStatus  # next_status, folded
     indexing_required: bool = False
     excerpts: Mapping[str, ExcerptRanges] | None = None  # set once generation is requested
     outcomes: Mapping[str, InsightOutcome] = field(default_factory=dict)
@@ -202,31 +248,21 @@ class InsightJob:
         return self.excerpts is not None
 
     @property
-    def status(self) -> JobStatus:
-        """Where the job stands, as the API and the `insight_jobs` read model name it."""
-        if self.closed:
-            return self.settlement or "expired"
-        if self.generation_requested:
-            return "generating"
-        return "indexing" if self.indexing_required else "queued"
-
-    @property
     def pending_types(self) -> tuple[str, ...]:
         return tuple(t for t in self.insight_types if t not in self.outcomes)
 
     @property
     def succeeded_types(self) -> tuple[str, ...]:
-        return tuple(t for t in self.insight_types if _succeeded(self.outcomes.get(t)))
+        return self._types_with("succeeded")
 
     @property
     def failed_types(self) -> tuple[str, ...]:
+        return self._types_with("failed")
+
+    def _types_with(self, status: InsightStatus) -> tuple[str, ...]:
         return tuple(
-            t for t in self.insight_types if t in self.outcomes and not self.outcomes[t].succeeded
+            t for t in self.insight_types if insight_status(self.outcomes.get(t)) == status
         )
-
-
-def _succeeded(outcome: InsightOutcome | None) -> bool:
-    return outcome is not None and outcome.succeeded
 
 
 def evolve(state: InsightJob | None, event: Event) -> InsightJob:
@@ -243,28 +279,26 @@ def evolve(state: InsightJob | None, event: Event) -> InsightJob:
             expires_at=event.expires_at,
             retry_of=event.retry_of,
             requested_at=event.timestamp,
+            status=next_status(None, event),
         )
     assert state is not None, f"{type(event).__name__} before JobRequested"
-    state = replace(state, version=event.originator_version)
+    state = replace(
+        state, version=event.originator_version, status=next_status(state.status, event)
+    )
     match event:
         case IndexingRequired():
             return replace(state, indexing_required=True)
         case GenerationRequested(excerpts=excerpts):
             ranges = {kind: tuple((a, b) for a, b in found) for kind, found in excerpts.items()}
             return replace(state, excerpts=ranges)
-        case InsightSucceeded(insight_type=kind, content_id=content_id):
-            return _with_outcome(state, kind, InsightOutcome(True, content_id, None))
-        case InsightFailed(insight_type=kind, error=error):
-            return _with_outcome(state, kind, InsightOutcome(False, None, error))
+        case InsightSucceeded() | InsightFailed():
+            outcomes = {**state.outcomes, event.insight_type: outcome_of(event)}
+            return replace(state, outcomes=outcomes)
         case JobSettled(outcome=outcome):
             return replace(state, settlement=outcome)
         case JobExpired():
             return replace(state, expired=True)
     return state
-
-
-def _with_outcome(state: InsightJob, kind: str, outcome: InsightOutcome) -> InsightJob:
-    return replace(state, outcomes={**state.outcomes, kind: outcome})
 
 
 def replay(events: Iterable[Event]) -> InsightJob | None:

@@ -1,17 +1,15 @@
-"""What a verified provider webhook says about a payment, and what it means for the order.
+"""What a verified provider webhook says about a payment, in the domain's own words.
 
 Providers speak their own languages (Razorpay's `payment.captured`, Stripe's
 `payment_intent.succeeded`); each adapter translates its verified webhook into one
-`PaymentSignal`, so the decision below is the domain's and knows no provider.
+`PaymentSignal`, so the decision (`payments_rules.apply_signal`) is the domain's and knows no
+provider.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-
-from relivchats.domain import payments
-from relivchats.domain.payments import PaymentDecision, PaymentOrder, PaymentOutcome
 
 
 class SignalKind(StrEnum):
@@ -40,23 +38,3 @@ class PaymentSignal:
     currency: str | None = None
     failure_reason: str | None = None
     order_ref: str | None = None
-
-
-def decide_payment(order: PaymentOrder, signal: PaymentSignal) -> PaymentDecision:
-    """What a verified provider signal means for the order; unknown kinds change nothing."""
-    match signal.kind:
-        case SignalKind.CAPTURED:
-            return payments.mark_paid(
-                order,
-                provider_payment_id=signal.provider_payment_id or signal.event_id,
-                # A capture that names no amount cannot be checked: it is flagged, not credited.
-                amount_minor=-1 if signal.amount_minor is None else signal.amount_minor,
-                currency=signal.currency or "",
-            )
-        case SignalKind.FAILED:
-            return payments.mark_failed(order, reason=signal.failure_reason or "payment failed")
-        case SignalKind.REFUNDED if signal.amount_minor is not None:
-            return payments.mark_refunded(order, total_refunded_minor=signal.amount_minor)
-        case SignalKind.DISPUTED:
-            return payments.mark_disputed(order)
-    return PaymentDecision(events=[], order=order, outcome=PaymentOutcome())

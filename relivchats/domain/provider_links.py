@@ -8,10 +8,11 @@ that may lag behind a capture arriving right after checkout.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from relivchats.domain.events import Event, deterministic_id, next_event_fields
+from relivchats.domain.events import Event, deterministic_id, fold
 
 
 def link_id_for(provider: str, provider_order_id: str) -> UUID:
@@ -26,17 +27,11 @@ class ProviderOrderLinked(Event):
     order_id: UUID
 
 
-def link(provider: str, provider_order_id: str, order_id: UUID) -> list[Event]:
-    """A provider order belongs to one of our orders; linking it twice collides on version 1."""
-    fields = next_event_fields(link_id_for(provider, provider_order_id), 0)
-    return [
-        ProviderOrderLinked(
-            **fields, provider=provider, provider_order_id=provider_order_id, order_id=order_id
-        )
-    ]
-
-
 def evolve(state: UUID | None, event: Event) -> UUID:
     """A link's state is our order id (none when the provider order is not ours)."""
     assert isinstance(event, ProviderOrderLinked), f"unexpected {type(event).__name__}"
     return event.order_id
+
+
+def replay(events: Iterable[Event]) -> UUID | None:
+    return fold(evolve, events)

@@ -4,7 +4,8 @@ Its id is uuid5 of the chat and the category. Every unlock (or retry) appends `S
 slot's next version in the same save as its job and reservation, so two racing unlocks meet at
 the event store's version check: one job, one reservation. The job's settlement or expiry
 closes the slot and records the insight types it delivered; an unlock of a category whose types
-are all delivered is refused ("already unlocked").
+are all delivered is refused ("already unlocked"). The slot has no commands of its own: its events
+are decided with the job's, in `insights_rules.py`.
 """
 
 from __future__ import annotations
@@ -69,5 +70,5 @@ def evolve(state: UnlockSlot | None, event: Event) -> UnlockSlot:
     return base
 
 
-def replay(chat_id: UUID, category: str, events: Iterable[Event]) -> UnlockSlot:
-    return fold(evolve, events, empty_slot(chat_id, category)) or empty_slot(chat_id, category)
+def replay(events: Iterable[Event]) -> UnlockSlot | None:
+    return fold(evolve, events)

@@ -7,11 +7,12 @@ Its event keeps the `payments.` topic it was first stored under.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from relivchats.domain.events import Event, deterministic_id, next_event_fields
+from relivchats.domain.events import Event, deterministic_id, fold
 
 
 def receipt_id_for(provider: str, provider_event_id: str) -> UUID:
@@ -48,21 +49,5 @@ def evolve(state: WebhookReceipt | None, event: Event) -> WebhookReceipt:
     )
 
 
-def receive_webhook(
-    state: WebhookReceipt | None,
-    *,
-    provider: str,
-    provider_event_id: str,
-    event_type: str,
-    provider_order_id: str | None,
-) -> list[Event]:
-    """The first delivery of a provider event is recorded; every redelivery records nothing."""
-    if state is not None:
-        return []
-    received = WebhookReceived(
-        **next_event_fields(receipt_id_for(provider, provider_event_id), 0),
-        provider=provider,
-        event_type=event_type,
-        provider_order_id=provider_order_id,
-    )
-    return [received]
+def replay(events: Iterable[Event]) -> WebhookReceipt | None:
+    return fold(evolve, events)

@@ -7,7 +7,6 @@ functions of the events (no `now()`, no randomness), so a rebuild reproduces the
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 from typing import Any, ClassVar, NamedTuple, Protocol
@@ -32,9 +31,8 @@ class LogPosition(NamedTuple):
 LOG_START = LogPosition(0, 0)
 
 
-@dataclass(frozen=True)
-class Envelope:
-    """One decoded event with its place in the log.
+class Envelope(NamedTuple):
+    """One decoded event with its place in the log (a tuple: a rebuild makes one per event).
 
     `position` is the event's notification id: unique, what writes answer and read rows record.
     `log_position` is where it sits in the order projections follow.

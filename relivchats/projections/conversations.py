@@ -3,7 +3,8 @@
 Ids, counts, the model, the latency and the source ranges only: the text stays sealed in
 `conversation_contents`. A turn's two events are saved together; its row is inserted by the
 first and completed by the second. Forgetting a conversation deletes its rows up to the
-forgetting; deleting a chat deletes every row of the chat.
+forgetting; deleting a chat deletes every row of the chat. A turn's status is the domain's
+(`conversations.turn_status_named_by`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from relivchats.domain.conversations import (
     QuestionAnswered,
     QuestionAsked,
     QuestionFailed,
+    turn_status_named_by,
 )
 from relivchats.domain.events import Event
 from relivchats.projections.base import Statement, StatementProjection, topics_of
@@ -26,14 +28,14 @@ from relivchats.projections.base import Statement, StatementProjection, topics_o
 _ASKED = """
 INSERT INTO rag_turns (turn_id, conversation_id, chat_id, user_id, content_id, status, asked_at,
     question_tokens, position)
-VALUES ($1, $2, $3, $4, $5, 'asked', $6, $7, $8)
+VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8)
 """
 _ANSWERED = """
-UPDATE rag_turns SET status = 'answered', model = $2, prompt_tokens = $3, output_tokens = $4,
+UPDATE rag_turns SET status = $10, model = $2, prompt_tokens = $3, output_tokens = $4,
     thinking_tokens = $5, latency_ms = $6, offline = $7, confidence = $8, sources = $9::jsonb
 WHERE turn_id = $1
 """
-_FAILED = "UPDATE rag_turns SET status = 'failed', error = $2 WHERE turn_id = $1"
+_FAILED = "UPDATE rag_turns SET status = $3, error = $2 WHERE turn_id = $1"
 _FORGOTTEN = "DELETE FROM rag_turns WHERE conversation_id = $1 AND position < $2"
 _CHAT_DELETED = "DELETE FROM rag_turns WHERE chat_id = $1"
 
@@ -48,6 +50,7 @@ def _asked(e: QuestionAsked, position: int) -> tuple[Any, ...]:
         e.timestamp,
         e.question_tokens,
         position,
+        turn_status_named_by(e),
     )
 
 
@@ -62,11 +65,12 @@ def _answered(e: QuestionAnswered, position: int) -> tuple[Any, ...]:
         e.offline,
         e.confidence,
         orjson.dumps(e.sources).decode(),
+        turn_status_named_by(e),
     )
 
 
 def _failed(e: QuestionFailed, position: int) -> tuple[Any, ...]:
-    return (e.turn_id, e.error)
+    return (e.turn_id, e.error, turn_status_named_by(e))
 
 
 def _forgotten(e: ConversationForgotten, position: int) -> tuple[Any, ...]:

@@ -15,6 +15,7 @@ switching tables can never apply a batch twice.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -24,6 +25,7 @@ from eventsourcing.persistence import StoredEvent
 
 from relivchats.adapters.crypto import master_key_from
 from relivchats.adapters.data_keys import DataKeys, fetch_wrapped
+from relivchats.adapters.event_decoder import PlainEventDecoder
 from relivchats.adapters.eventstore import StableTopicMapper, build_mapper
 from relivchats.adapters.personal_fields import owners_sealed_in
 from relivchats.domain.events import Event
@@ -67,20 +69,19 @@ def mapper_for(dsn: str) -> StableTopicMapper:
 
 
 def decode(row: asyncpg.Record, mapper: StableTopicMapper = _mapper) -> Envelope:
-    stored = StoredEvent(
-        originator_id=row["originator_id"],
-        originator_version=row["originator_version"],
-        topic=row["topic"],
-        state=bytes(row["state"]),
-    )
-    event = mapper.to_domain_event(stored)
-    assert isinstance(event, Event), f"{row['topic']} is not a RelivChats event"
-    return Envelope(
-        position=row["notification_id"],
-        event=event,
-        recorded_at=row["recorded_at"],
-        transaction_id=row["transaction_id"],
-    )
+    # The columns `read_rows` and `read_stream` select, in their order.
+    transaction_id, position, originator_id, version, topic, state, recorded_at = row
+    plain = _plain_decoder(mapper)
+    event = plain.decode(topic, originator_id, version, state) if plain else None
+    if event is None:
+        event = mapper.to_domain_event(StoredEvent(originator_id, version, topic, bytes(state)))
+        assert isinstance(event, Event), f"{topic} is not a RelivChats event"
+    return Envelope(position, event, recorded_at, transaction_id)
+
+
+@functools.cache
+def _plain_decoder(mapper: StableTopicMapper) -> PlainEventDecoder | None:
+    return PlainEventDecoder.of(mapper)
 
 
 async def decode_all(
@@ -90,7 +91,9 @@ async def decode_all(
     on this connection (the event loop never waits on another one)."""
     keys = mapper.sealer.keys
     if isinstance(keys, DataKeys):
-        wanted = keys.missing(owners_sealed_in(bytes(row["state"]) for row in rows))
+        plain = _plain_decoder(mapper)  # plain classes have no personal fields to seal
+        sealable = [row["state"] for row in rows if not (plain and plain.decodes(row["topic"]))]
+        wanted = keys.missing(owners_sealed_in(sealable))
         if wanted:
             keys.accept(wanted, await fetch_wrapped(conn, wanted))
     return [decode(row, mapper) for row in rows]

@@ -3,7 +3,10 @@
 
 The insight itself never reaches these tables: it is sealed in `insight_contents`, named by
 `content_id`. A deleted chat's rows go with its `ChatDeleted`, so no read shows them again.
-Events are applied in log order; consecutive events of one kind go as one `executemany`.
+Events are applied in log order; consecutive events of one kind go as one `executemany`. A job's
+status is the domain's (`insights.next_status`): each event writes the status it names, guarded
+by the statuses it moves from, so the row and `InsightJob.status` always agree; each result's
+status is the domain's `insight_status`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from relivchats.domain.insights import (
     JobExpired,
     JobRequested,
     JobSettled,
+    insight_status,
+    job_status_named_by,
+    outcome_of,
+    statuses_before,
 )
 from relivchats.projections.base import Statement, StatementProjection, topics_of
 
@@ -28,24 +35,23 @@ _REQUESTED = """
 WITH job AS (
     INSERT INTO insight_jobs (job_id, user_id, chat_id, category, insight_types, status,
         reservation_id, cost, expires_at, retry_of, succeeded, failed, requested_at, position)
-    VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, 0, 0, $10, $11)
+    VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, $9, 0, 0, $10, $11)
 )
 INSERT INTO insight_results (job_id, insight_type, sort_order, chat_id, category, status, position)
-SELECT $1, t.kind, t.n, $3, $4, 'pending', $11
+SELECT $1, t.kind, t.n, $3, $4, $13, $11
 FROM unnest($5::text[]) WITH ORDINALITY AS t(kind, n)
 """
-_INDEXING = (
-    "UPDATE insight_jobs SET status = 'indexing', position = $2"
-    " WHERE job_id = $1 AND status = 'queued'"
-)
-_GENERATING = """
-UPDATE insight_jobs SET chunks = $2, generation_requested_at = $3, position = $4,
-    status = CASE WHEN status IN ('queued', 'indexing') THEN 'generating' ELSE status END
+# `insights.next_status` on the row: $2 is the status the event names, $3 the statuses it moves
+# from (its earlier stages); arguments of every statement that moves a job's status start so.
+_MOVED = "CASE WHEN status = ANY($3::text[]) THEN $2 ELSE status END"
+_INDEXING = f"UPDATE insight_jobs SET status = {_MOVED}, position = $4 WHERE job_id = $1"
+_GENERATING = f"""
+UPDATE insight_jobs SET status = {_MOVED}, chunks = $4, generation_requested_at = $5, position = $6
 WHERE job_id = $1
 """
 _SUCCEEDED = """
 WITH result AS (
-    UPDATE insight_results SET status = 'succeeded', content_id = $3, model = $4,
+    UPDATE insight_results SET status = $14, content_id = $3, model = $4,
         prompt_tokens = $5, output_tokens = $6, thinking_tokens = $7, latency_ms = $8,
         excerpts_used = $9, offline = $10, attempts = $11, completed_at = $12,
         completed_position = $13, position = $13
@@ -57,7 +63,7 @@ WHERE job_id IN (SELECT job_id FROM result)
 """
 _FAILED = """
 WITH result AS (
-    UPDATE insight_results SET status = 'failed', error = $3, attempts = $4, completed_at = $5,
+    UPDATE insight_results SET status = $7, error = $3, attempts = $4, completed_at = $5,
         completed_position = $6, position = $6
     WHERE job_id = $1 AND insight_type = $2
     RETURNING job_id
@@ -65,7 +71,9 @@ WITH result AS (
 UPDATE insight_jobs SET failed = failed + 1, position = $6
 WHERE job_id IN (SELECT job_id FROM result)
 """
-_CLOSED = "UPDATE insight_jobs SET status = $2, closed_at = $3, position = $4 WHERE job_id = $1"
+_CLOSED = (
+    f"UPDATE insight_jobs SET status = {_MOVED}, closed_at = $4, position = $5 WHERE job_id = $1"
+)
 _CHAT_DELETED = """
 WITH results AS (DELETE FROM insight_results WHERE chat_id = $1)
 DELETE FROM insight_jobs WHERE chat_id = $1
@@ -85,15 +93,24 @@ def _requested(e: JobRequested, position: int) -> tuple[Any, ...]:
         e.retry_of,
         e.timestamp,
         position,
+        job_status_named_by(e),
+        insight_status(None),
     )
 
 
+def _moved(e: Event) -> tuple[Any, ...]:
+    """The job's id, the status its event names and the statuses that status is reached from."""
+    status = job_status_named_by(e)
+    assert status is not None, f"{type(e).__name__} moves no job status"
+    return (e.originator_id, status, list(statuses_before(status)))
+
+
 def _indexing(e: IndexingRequired, position: int) -> tuple[Any, ...]:
-    return (e.originator_id, position)
+    return (*_moved(e), position)
 
 
 def _generating(e: GenerationRequested, position: int) -> tuple[Any, ...]:
-    return (e.originator_id, e.chunks, e.timestamp, position)
+    return (*_moved(e), e.chunks, e.timestamp, position)
 
 
 def _succeeded(e: InsightSucceeded, position: int) -> tuple[Any, ...]:
@@ -111,19 +128,17 @@ def _succeeded(e: InsightSucceeded, position: int) -> tuple[Any, ...]:
         e.attempts,
         e.timestamp,
         position,
+        insight_status(outcome_of(e)),
     )
 
 
 def _failed(e: InsightFailed, position: int) -> tuple[Any, ...]:
-    return (e.originator_id, e.insight_type, e.error, e.attempts, e.timestamp, position)
+    status = insight_status(outcome_of(e))
+    return (e.originator_id, e.insight_type, e.error, e.attempts, e.timestamp, position, status)
 
 
-def _settled(e: JobSettled, position: int) -> tuple[Any, ...]:
-    return (e.originator_id, e.outcome, e.timestamp, position)
-
-
-def _expired(e: JobExpired, position: int) -> tuple[Any, ...]:
-    return (e.originator_id, "expired", e.timestamp, position)
+def _closed(e: JobSettled | JobExpired, position: int) -> tuple[Any, ...]:
+    return (*_moved(e), e.timestamp, position)
 
 
 def _chat_deleted(e: ChatDeleted, position: int) -> tuple[Any, ...]:
@@ -136,8 +151,8 @@ _STATEMENTS: dict[type[Event], Statement] = {
     GenerationRequested: (_GENERATING, _generating),
     InsightSucceeded: (_SUCCEEDED, _succeeded),
     InsightFailed: (_FAILED, _failed),
-    JobSettled: (_CLOSED, _settled),
-    JobExpired: (_CLOSED, _expired),
+    JobSettled: (_CLOSED, _closed),
+    JobExpired: (_CLOSED, _closed),
     ChatDeleted: (_CHAT_DELETED, _chat_deleted),
 }
 

@@ -28,6 +28,7 @@ from relivchats.domain.credits import (
     ReservationCaptured,
     ReservationReleased,
     movement,
+    reservation_status_named_by,
 )
 from relivchats.domain.ledger_chain import GENESIS, recorded_or_linked
 from relivchats.projections.base import Envelope, topics_of
@@ -41,6 +42,8 @@ LEDGER_EVENTS = (
     CoinsReversed,
     CoinsAdjusted,
 )
+_LEDGER_EVENT_CLASSES = frozenset(LEDGER_EVENTS)
+_RESERVATION_EVENT_CLASSES = frozenset((CoinsReserved, ReservationCaptured, ReservationReleased))
 
 
 class LedgerOutOfStep(Exception):
@@ -80,6 +83,8 @@ class LedgerProjection:
         "credit_transactions",
         "credit_reservations",
     )
+    # Written with COPY and never read or updated by `apply`: a rebuild indexes it at the end.
+    append_only_tables: ClassVar[tuple[str, ...]] = ("credit_transactions",)
 
     async def apply(self, conn: asyncpg.Connection, batch: list[Envelope]) -> None:
         rows = _Rows(accounts=await _accounts_before(conn, batch))
@@ -117,48 +122,48 @@ async def _accounts_before(conn: asyncpg.Connection, batch: list[Envelope]) -> d
 
 
 def _fold(rows: _Rows, envelope: Envelope) -> None:
-    event = envelope.event
-    if not isinstance(event, CreditEvent):
-        raise TypeError(f"{type(event).__name__} is not a credit event")
-    account_id = event.originator_id
-    if isinstance(event, AccountOpened):
+    position, event = envelope.position, envelope.event
+    kind = type(event)  # exact classes: a rebuild folds one event per row, this is its hot path
+    if kind not in _LEDGER_EVENT_CLASSES or not isinstance(event, CreditEvent):
+        raise TypeError(f"{kind.__name__} is not a credit event")
+    account_id, timestamp = event.originator_id, event.timestamp
+    if kind is AccountOpened:
         if account_id in rows.accounts:
             raise LedgerOutOfStep(f"account {account_id} opened twice")
+        assert isinstance(event, AccountOpened)
         rows.accounts[account_id] = _Account(
-            event.user_id, 0, 0, 0, event.timestamp, event.timestamp, envelope.position, True
+            event.user_id, 0, 0, 0, timestamp, timestamp, position, True
         )
     account = rows.accounts.get(account_id)
-    if account is None or event.originator_version != account.version + 1:
+    version = event.originator_version
+    if account is None or version != account.version + 1:
         known = account.version if account else None
-        raise LedgerOutOfStep(
-            f"account {account_id}: version {event.originator_version} after {known}"
-        )
+        raise LedgerOutOfStep(f"account {account_id}: version {version} after {known}")
     moved = movement(event)
-    account.balance += moved.balance
-    account.held += moved.held
-    account.version = event.originator_version
-    account.updated_at = event.timestamp
-    account.position = envelope.position
+    balance = account.balance = account.balance + moved.balance
+    held = account.held = account.held + moved.held
+    account.version, account.updated_at, account.position = version, timestamp, position
     account.head_hash = recorded_or_linked(account.head_hash, event)
     rows.transactions.append(
         (
             account_id,
-            account.version,
+            version,
             account.user_id,
             event.KIND,
             moved.balance,
             moved.held,
-            account.balance,
-            account.held,
-            account.balance - account.held,
+            balance,
+            held,
+            balance - held,
             moved.reference_id,
             moved.job_id,
             moved.description,
-            event.timestamp,
-            envelope.position,
+            timestamp,
+            position,
         )
     )
-    _track_reservation(rows, account, event, envelope.position)
+    if kind in _RESERVATION_EVENT_CLASSES:
+        _track_reservation(rows, account, event, position)
 
 
 def _track_reservation(rows: _Rows, account: _Account, event: CreditEvent, position: int) -> None:
@@ -170,7 +175,7 @@ def _track_reservation(rows: _Rows, account: _Account, event: CreditEvent, posit
             event.job_id,
             event.amount,
             event.expires_at,
-            "open",
+            reservation_status_named_by(event),
             None,
             event.timestamp,
             None,
@@ -179,7 +184,7 @@ def _track_reservation(rows: _Rows, account: _Account, event: CreditEvent, posit
         return
     if isinstance(event, ReservationCaptured | ReservationReleased):
         key = (event.originator_id, event.reservation_id)
-        status = "captured" if isinstance(event, ReservationCaptured) else "released"
+        status = reservation_status_named_by(event)
         reason = event.reason if isinstance(event, ReservationReleased) else None
         if key in rows.new_reservations:  # reserved and resolved within this batch
             row = rows.new_reservations[key]

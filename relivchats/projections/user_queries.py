@@ -1,7 +1,8 @@
 """Reading the users read model (projections/users.py): every query on its table lives here.
 
-The newest account of a token's subject (authentication, on every request), a user with their
-balance (`GET /api/users/me`), a profile (the export), and the accounts whose erasure is due.
+The newest account of a token's subject (authentication, remembered per API process:
+api/acting_accounts.py), a user with their balance (`GET /api/users/me`), a profile (the
+export), and the accounts whose erasure is due.
 """
 
 from __future__ import annotations

@@ -38,8 +38,8 @@ from relivchats.commands.unit_of_work import execute
 from relivchats.domain import chats, insights
 from relivchats.domain.catalogue import insight_type, validate_insight
 from relivchats.domain.chats import Chat
-from relivchats.domain.insight_rules import Failure, Success
 from relivchats.domain.insights import ExcerptRanges, InsightJob
+from relivchats.domain.insights_rules import Failure, Success
 from relivchats.projections.dispatcher import GENERATE_TASK
 from relivchats.settings import Settings, get_settings
 from relivchats.workers.app import celery_app, worker_store

@@ -60,7 +60,7 @@ async def test_balance_shows_balance_held_and_available_in_one_query(
 
     assert change.account.balance == 450
     assert response.json() == {"balance": 450, "held": 100, "available": 350, "flagged": False}
-    assert len(count_queries) == 2  # the token's account (api/dependencies.py), the balance
+    assert len(count_queries) == 1  # the token's account is remembered (api/acting_accounts.py)
 
 
 async def test_balance_before_registering_is_404(client, token_for, subject):
@@ -82,7 +82,7 @@ async def test_transactions_are_paged_newest_first_with_a_total_in_constant_quer
     rest = (await client.get("/api/credits/transactions?limit=4&offset=4", headers=headers)).json()
     everything = (await client.get("/api/credits/transactions?limit=100", headers=headers)).json()
 
-    assert len(count_queries) == 6  # per page: the token's account and one statement
+    assert len(count_queries) == 3  # one statement per page; the token's account is remembered
     assert [t["sequence"] for t in first["items"]] == [6, 5, 4, 3]
     assert (first["total"], first["next_offset"]) == (6, 4)
     assert [t["sequence"] for t in rest["items"]] == [2, 1]

@@ -310,4 +310,4 @@ async def test_reading_a_chats_insights_costs_the_same_queries_however_many_exis
         found = await insights_of(platform, headers, chat_id)
         counted.append((len(found), len(count_queries)))
 
-    assert counted == [(3, 4), (9, 4)]  # the token's account, the chat row, insights, jobs
+    assert counted == [(3, 3), (9, 3)]  # the chat row, insights, jobs (the account: remembered)

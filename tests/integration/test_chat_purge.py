@@ -16,7 +16,8 @@ from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.whatsapp import parse_upload
 from relivchats.commands.chats import delete_chat, record_upload
 from relivchats.commands.unit_of_work import execute
-from relivchats.domain.chats import ChatPurged, UploadSummary
+from relivchats.domain.chats import ChatPurged
+from relivchats.domain.chats_rules import UploadSummary
 from relivchats.domain.statistics import compute_statistics
 from relivchats.projections.chats import ChatsProjection
 from relivchats.projections.rebuild import rebuild

@@ -16,7 +16,7 @@ from relivchats.commands.account_deletion import delete_account
 from relivchats.commands.chats import record_upload
 from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
-from relivchats.domain.chats import UploadSummary
+from relivchats.domain.chats_rules import UploadSummary
 from relivchats.domain.personal import ERASED
 from relivchats.domain.users import UserErased
 from relivchats.projections.chats import ChatsProjection

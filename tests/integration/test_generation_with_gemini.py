@@ -48,6 +48,7 @@ def a_job(chat_id: uuid.UUID) -> InsightJob:
         expires_at=datetime.now(UTC),
         retry_of=None,
         requested_at=datetime.now(UTC),
+        status="generating",
         excerpts={KIND: ((0, 12),)},
     )
 

@@ -19,10 +19,10 @@ from relivchats.commands.insight_outcomes import (
 from relivchats.commands.insights import OpenedJob, unlock
 from relivchats.commands.unit_of_work import execute
 from relivchats.domain import chats, insights, unlock_slots
-from relivchats.domain.chats import UploadSummary
+from relivchats.domain.chats_rules import UploadSummary
 from relivchats.domain.credits import ReservationCaptured, ReservationReleased, account_id_for
-from relivchats.domain.insight_rules import Failure, Success
 from relivchats.domain.insights import InsightFailed, InsightSucceeded, JobNotFound, JobSettled
+from relivchats.domain.insights_rules import Failure, Success
 from relivchats.domain.unlock_slots import UnlockSlot, slot_id_for
 from tests.ledger_commands import open_account, purchase_coins
 
@@ -30,7 +30,8 @@ LATER = timedelta(minutes=20)
 
 
 def slot_of(store: EventStore, chat_id: uuid.UUID, category: str) -> UnlockSlot:
-    return unlock_slots.replay(chat_id, category, store.load(slot_id_for(chat_id, category)))
+    slot = unlock_slots.replay(store.load(slot_id_for(chat_id, category)))
+    return slot or unlock_slots.empty_slot(chat_id, category)
 
 
 def opened_job(store: EventStore, expiry: timedelta = LATER) -> OpenedJob:

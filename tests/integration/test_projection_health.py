@@ -94,3 +94,27 @@ async def test_projection_health_reports_idle_lag_failure_and_recovery(
     finally:
         await stopped(task)
         app.state.projection_names.remove(projection.name)
+
+
+def gauge(metrics_text: str, name: str) -> float:
+    line = next(line for line in metrics_text.splitlines() if line.startswith(f"{name} "))
+    return float(line.split()[1])
+
+
+async def test_an_open_transaction_shows_as_horizon_lag_in_health_and_metrics(
+    client, store, settings
+):
+    holder = await asyncpg.connect(settings.database_url)
+    try:
+        async with holder.transaction():
+            await holder.fetchval("SELECT pg_current_xact_id()")  # an id: it holds the horizon
+            record_probe(store, poison=False)  # committed, but behind the open transaction
+            await asyncio.sleep(0.05)
+            horizon = (await client.get("/health/projections")).json()["horizon"]
+            assert horizon["waiting_events"] >= 1
+            assert horizon["oldest_transaction_seconds"] > 0
+            metrics = (await client.get("/metrics")).text
+            assert gauge(metrics, "relivchats_horizon_waiting_events") >= 1
+            assert gauge(metrics, "relivchats_oldest_transaction_seconds") > 0
+    finally:
+        await holder.close()

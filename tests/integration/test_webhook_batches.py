@@ -20,7 +20,14 @@ import pytest
 from relivchats.adapters.payments import EventKind
 from relivchats.commands.payments import WebhookDelivery, handle_webhooks
 from relivchats.commands.unit_of_work import execute
-from relivchats.domain import credits, credits_rules, payments, provider_links, webhooks
+from relivchats.domain import (
+    credits,
+    credits_rules,
+    payments,
+    payments_rules,
+    provider_links_rules,
+    webhooks,
+)
 from relivchats.domain.credits import CoinsPurchased, CoinsReversed
 from relivchats.domain.packages import package_by_id
 from relivchats.domain.payment_signals import PaymentSignal, SignalKind
@@ -37,7 +44,7 @@ def stored_order(store, *, with_account: bool = True) -> payments.PaymentOrder:
     user_id, order_id = uuid.uuid4(), uuid.uuid4()
     package = package_by_id("popular")
     provider_order_id = f"order_{uuid.uuid4().hex[:14]}"
-    created = payments.create(
+    created = payments_rules.create(
         None,
         order_id=order_id,
         user_id=user_id,
@@ -47,7 +54,9 @@ def stored_order(store, *, with_account: bool = True) -> payments.PaymentOrder:
         provider_order_id=provider_order_id,
     )
     opened = credits_rules.open_account(None, user_id) if with_account else []
-    store.append(*opened, *created, *provider_links.link("razorpay", provider_order_id, order_id))
+    store.append(
+        *opened, *created, *provider_links_rules.link("razorpay", provider_order_id, order_id)
+    )
     order = payments.replay(created)
     assert order is not None
     return order

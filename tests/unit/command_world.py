@@ -12,7 +12,7 @@ from relivchats.commands.insights import OpenedJob, unlock
 from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
 from relivchats.domain import credits
-from relivchats.domain.chats import UploadSummary
+from relivchats.domain.chats_rules import UploadSummary
 from tests.ledger_commands import purchase_coins
 
 EXPIRY = timedelta(minutes=20)

@@ -13,7 +13,7 @@ from relivchats.adapters.memory_eventstore import InMemoryEventStore
 from relivchats.commands.account_deletion import delete_account
 from relivchats.commands.unit_of_work import execute
 from relivchats.commands.users import register_user
-from relivchats.domain import credits, users
+from relivchats.domain import credits, users, users_rules
 from relivchats.domain.errors import Conflict, UserDeleted
 from relivchats.domain.users import LatestAccount, UserDeletionRequested
 from tests.ledger_commands import purchase_coins, reserve_coins
@@ -60,15 +60,15 @@ def test_the_subject_registers_again_as_a_new_empty_account_without_a_second_bon
 def test_erasure_waits_for_the_grace_period_unless_told_to_skip_it(store):
     user_id = execute(store, register_user, "eraser").user.id
     with pytest.raises(Conflict):
-        users.erase(users.replay(store.load(user_id)), NOW)
+        users_rules.erase(users.replay(store.load(user_id)), NOW)
     delete_account(store, user_id, "eraser", [], GRACE)
     deleted = users.replay(store.load(user_id))
 
     with pytest.raises(Conflict):
-        users.erase(deleted, NOW)
-    assert users.erase(deleted, NOW, skip_grace=True)
+        users_rules.erase(deleted, NOW)
+    assert users_rules.erase(deleted, NOW, skip_grace=True)
     assert deleted is not None and deleted.erasure_due_at is not None
-    assert users.erase(deleted, deleted.erasure_due_at + timedelta(seconds=1))
+    assert users_rules.erase(deleted, deleted.erasure_due_at + timedelta(seconds=1))
 
 
 KEY = users.subject_key_for("someone")

@@ -25,17 +25,17 @@ from relivchats.commands.conversations import (
 )
 from relivchats.commands.unit_of_work import execute
 from relivchats.domain import chats
-from relivchats.domain.chats import ChatNotFound, IndexingRequested, UploadSummary
+from relivchats.domain.chats import ChatNotFound, IndexingRequested
+from relivchats.domain.chats_rules import UploadSummary
 from relivchats.domain.conversations import (
     ConversationForgotten,
-    Outcome,
     QuestionAnswered,
     QuestionAsked,
     QuestionFailed,
     SourceRange,
-    confidence_of,
     conversation_id_for,
 )
+from relivchats.domain.conversations_rules import Outcome, confidence_of
 
 OWNER, STRANGER = uuid.uuid4(), uuid.uuid4()
 STALE = timedelta(minutes=15)

@@ -23,7 +23,6 @@ from relivchats.domain import chats, credits, insights, unlock_slots
 from relivchats.domain.chats import ChatNotFound
 from relivchats.domain.credits import ReservationCaptured, ReservationReleased
 from relivchats.domain.errors import InsufficientFunds, NotFound
-from relivchats.domain.insight_rules import Failure, Success
 from relivchats.domain.insights import (
     IdempotencyKeyReused,
     JobAlreadyOpen,
@@ -31,6 +30,7 @@ from relivchats.domain.insights import (
     JobNotFound,
     JobSettled,
 )
+from relivchats.domain.insights_rules import Failure, Success
 from relivchats.domain.unlock_slots import UnlockSlot, slot_id_for
 from tests.unit.command_world import EXPIRY, World
 from tests.unit.process_views import Process
@@ -42,7 +42,8 @@ def success(kind: str) -> Success:
 
 def slot_of(world: World, category: str = "friendship") -> UnlockSlot:
     slot_id = slot_id_for(world.chat_id, category)
-    return unlock_slots.replay(world.chat_id, category, world.store.load(slot_id))
+    slot = unlock_slots.replay(world.store.load(slot_id))
+    return slot or unlock_slots.empty_slot(world.chat_id, category)
 
 
 def settlements(world: World) -> list[object]:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from relivchats.domain import chats, credits, credits_rules, insights, unlock_slots
+from relivchats.domain import chats, chats_rules, credits, credits_rules, insights, unlock_slots
 from relivchats.domain.catalogue import category
-from relivchats.domain.chats import Chat, UploadSummary
+from relivchats.domain.chats import Chat
+from relivchats.domain.chats_rules import UploadSummary
 from relivchats.domain.credits import (
     CreditAccount,
     ReservationCaptured,
@@ -17,7 +18,20 @@ from relivchats.domain.credits import (
 )
 from relivchats.domain.errors import InsufficientFunds
 from relivchats.domain.events import Event, fold
-from relivchats.domain.insight_rules import (
+from relivchats.domain.insights import (
+    AlreadyUnlocked,
+    ChatSizeNotAllowed,
+    GenerationRequested,
+    IdempotencyKeyReused,
+    IndexingRequired,
+    InsightJob,
+    JobAlreadyOpen,
+    JobExpired,
+    JobNotSettled,
+    JobRequested,
+    JobSettled,
+)
+from relivchats.domain.insights_rules import (
     Failure,
     JobRequest,
     Success,
@@ -28,18 +42,6 @@ from relivchats.domain.insight_rules import (
     request_generation,
     retryable,
     share_of_cost,
-)
-from relivchats.domain.insights import (
-    AlreadyUnlocked,
-    ChatSizeNotAllowed,
-    IdempotencyKeyReused,
-    IndexingRequired,
-    InsightJob,
-    JobAlreadyOpen,
-    JobExpired,
-    JobNotSettled,
-    JobRequested,
-    JobSettled,
 )
 from relivchats.domain.unlock_slots import SlotClosed, UnlockSlot
 
@@ -52,7 +54,7 @@ def a_chat(owner: uuid.UUID, participants: tuple[str, ...] = ("Asha", "Rahul")) 
     summary = UploadSummary(
         participants, 100, datetime(2024, 1, 1), datetime(2024, 2, 1), uuid.uuid4()
     )
-    state = fold(chats.evolve, chats.upload(None, uuid.uuid4(), owner, summary, None))
+    state = fold(chats.evolve, chats_rules.upload(None, uuid.uuid4(), owner, summary, None))
     assert state is not None
     return state
 
@@ -120,7 +122,9 @@ def test_unlock_reserves_the_category_cost_and_asks_for_indexing_first():
 
 def test_an_indexed_chat_goes_straight_to_generation():
     world = World()
-    world.chat = fold(chats.evolve, chats.record_indexed(world.chat, 7), world.chat) or world.chat
+    world.chat = (
+        fold(chats.evolve, chats_rules.record_indexed(world.chat, 7), world.chat) or world.chat
+    )
     request = JobRequest(uuid.uuid4(), world.user_id, ROMANTIC, LATER)
     events = open_job(request, world.chat, world.slot, world.account)
     assert not any(isinstance(event, IndexingRequired) for event in events)
@@ -286,7 +290,9 @@ def test_reservations_name_their_job():
 def test_a_job_status_follows_it_from_unlock_to_its_settlement():
     world = World()
     indexing = world.unlock()
-    world.chat = fold(chats.evolve, chats.record_indexed(world.chat, 7), world.chat) or world.chat
+    world.chat = (
+        fold(chats.evolve, chats_rules.record_indexed(world.chat, 7), world.chat) or world.chat
+    )
     world.outcome(indexing, *(failure(kind) for kind in TYPES))
     queued = world.unlock()
     excerpts = {kind: [[0, 3]] for kind in TYPES}
@@ -299,3 +305,28 @@ def test_a_job_status_follows_it_from_unlock_to_its_settlement():
     assert queued.status == "queued"
     assert generating.status == "generating"
     assert world.jobs[queued.id].status == "captured"
+
+
+def test_an_expired_job_stays_expired_when_its_generation_is_requested_late():
+    world = World()
+    job = world.unlock()
+    assert world.account is not None
+    released = world.apply(credits_rules.expire_due(world.account, LATER + timedelta(seconds=1)))
+    world.apply(expire(world.jobs[job.id], world.slot, released[0]))
+    excerpts = {kind: [[0, 3]] for kind in TYPES}
+
+    late = world.apply(request_generation(world.jobs[job.id], world.chat, 7, excerpts))
+
+    assert any(isinstance(event, GenerationRequested) for event in late)
+    assert world.jobs[job.id].status == "expired"
+
+
+def test_each_insight_type_of_a_job_is_pending_until_its_outcome():
+    world = World()
+    job = world.unlock()
+    world.outcome(job, success(TYPES[0]), failure(TYPES[1]))
+    outcomes = world.jobs[job.id].outcomes
+
+    statuses = [insights.insight_status(outcomes.get(kind)) for kind in TYPES[:3]]
+
+    assert statuses == ["succeeded", "failed", "pending"]

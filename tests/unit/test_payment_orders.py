@@ -10,14 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from relivchats.adapters.eventstore import build_mapper
-from relivchats.domain import payments, webhooks
+from relivchats.domain import payments, payments_rules, webhooks, webhooks_rules
 from relivchats.domain.errors import Conflict, NotFound
 from relivchats.domain.events import EVENT_CLASSES, Event, fold
 from relivchats.domain.packages import PACKAGES, active_packages, package_by_id
-from relivchats.domain.payments import (
-    OrderStatus,
+from relivchats.domain.payments import OrderStatus, PaymentOrder
+from relivchats.domain.payments_rules import (
     PaymentDecision,
-    PaymentOrder,
     PaymentOutcome,
     mark_disputed,
     mark_failed,
@@ -32,7 +31,7 @@ PRICE = 79_900
 
 def new_order(key: str = "key-1", provider: str = "razorpay") -> PaymentOrder:
     order_id = payments.order_id_for(USER, key)
-    events = payments.create(
+    events = payments_rules.create(
         None,
         order_id=order_id,
         user_id=USER,
@@ -66,11 +65,11 @@ def test_unknown_package_currency_or_provider_is_not_found() -> None:
     with pytest.raises(NotFound):
         POPULAR.price_in("EUR")
     with pytest.raises(NotFound):
-        payments.order_price(POPULAR, "paypal")
+        payments_rules.order_price(POPULAR, "paypal")
 
 
 def test_order_is_priced_in_the_provider_currency() -> None:
-    assert payments.order_price(POPULAR, "stripe") == (999, "USD")
+    assert payments_rules.order_price(POPULAR, "stripe") == (999, "USD")
     assert (new_order(provider="razorpay").amount_minor, new_order().currency) == (PRICE, "INR")
     stripe_order = new_order(provider="stripe")
     assert (stripe_order.amount_minor, stripe_order.currency) == (999, "USD")
@@ -80,7 +79,7 @@ def test_order_is_priced_in_the_provider_currency() -> None:
 def test_same_key_and_body_names_the_same_order_and_records_nothing() -> None:
     order = new_order()
     assert order.id == payments.order_id_for(USER, "key-1")
-    again = payments.create(
+    again = payments_rules.create(
         order,
         order_id=order.id,
         user_id=USER,
@@ -90,13 +89,13 @@ def test_same_key_and_body_names_the_same_order_and_records_nothing() -> None:
         provider_order_id="order_other",
     )
     assert again == []
-    assert payments.replayed_order(order, order.request_fingerprint) == order
+    assert payments_rules.replayed_order(order, order.request_fingerprint) == order
 
 
 def test_same_key_with_a_different_body_conflicts() -> None:
     order = new_order()
     with pytest.raises(Conflict):
-        payments.replayed_order(order, payments.request_fingerprint("pro", "razorpay"))
+        payments_rules.replayed_order(order, payments.request_fingerprint("pro", "razorpay"))
 
 
 def test_matching_capture_credits_the_package_coins() -> None:
@@ -195,7 +194,7 @@ def test_every_payment_event_has_a_unique_stable_topic() -> None:
 
 
 def test_webhook_redelivery_records_nothing() -> None:
-    first = webhooks.receive_webhook(
+    first = webhooks_rules.receive(
         None,
         provider="stripe",
         provider_event_id="evt_1",
@@ -206,7 +205,7 @@ def test_webhook_redelivery_records_nothing() -> None:
     assert received.originator_id == webhooks.receipt_id_for("stripe", "evt_1")
     receipt = webhooks.evolve(None, received)
     assert (receipt.provider, receipt.provider_order_id) == ("stripe", "pi_1")
-    again = webhooks.receive_webhook(
+    again = webhooks_rules.receive(
         receipt,
         provider="stripe",
         provider_event_id="evt_1",
@@ -256,7 +255,7 @@ def test_any_delivery_order_credits_at_most_once_and_nets_to_the_status(
 
 def test_payment_events_survive_the_event_store_mapper() -> None:
     order = new_order()
-    events = payments.create(
+    events = payments_rules.create(
         None,
         order_id=order.id,
         user_id=USER,
@@ -270,7 +269,7 @@ def test_payment_events_survive_the_event_store_mapper() -> None:
         events += decision.events
         order = decision.order
     events += capture(new_order(), amount=1).events + mark_failed(new_order(), reason="x").events
-    events += webhooks.receive_webhook(
+    events += webhooks_rules.receive(
         None, provider="razorpay", provider_event_id="e", event_type="t", provider_order_id=None
     )
     mapper = build_mapper()

@@ -21,7 +21,8 @@ from relivchats.commands.chat_indexing import record_indexed
 from relivchats.commands.chats import record_upload
 from relivchats.commands.rag_answers import IndexingUnderway, Question, RagServices, prepare
 from relivchats.commands.unit_of_work import execute
-from relivchats.domain.chats import IndexingRequested, UploadSummary
+from relivchats.domain.chats import IndexingRequested
+from relivchats.domain.chats_rules import UploadSummary
 
 OWNER = uuid.uuid4()
 WHEN = datetime(2024, 1, 1, 9)

@@ -14,7 +14,7 @@ import pytest
 from relivchats.adapters.memory_eventstore import InMemoryEventStore
 from relivchats.commands.unit_of_work import UnitOfWork, execute
 from relivchats.commands.users import register_user
-from relivchats.domain import credits, users
+from relivchats.domain import credits, users, users_rules
 from relivchats.domain.errors import Busy, InsufficientFunds
 from relivchats.domain.events import Event, next_event_fields
 from relivchats.domain.users import UserRegistered
@@ -66,7 +66,7 @@ def test_the_unit_answers_an_aggregate_as_its_recorded_events_leave_it(store):
     user_id = uuid.uuid4()
 
     def register(uow: UnitOfWork) -> users.User | None:
-        uow.record(*users.register(uow.load(user_id, users.evolve), user_id))
+        uow.record(*users_rules.register(uow.load(user_id, users.evolve), user_id))
         uow.save()
         return uow.load(user_id, users.evolve)
 
@@ -115,9 +115,9 @@ def test_a_conflict_then_success_saves_once(store):
     def loses_the_first_race(uow: UnitOfWork) -> int:
         state = uow.load(user_id, users.evolve)
         if not tries:  # another writer appends first, after our load
-            store.append(*users.register(None, user_id))
+            store.append(*users_rules.register(None, user_id))
         tries.append(1)
-        uow.record(*users.register(state, user_id))
+        uow.record(*users_rules.register(state, user_id))
         return uow.save().position
 
     position = execute(store, loses_the_first_race)
@@ -129,7 +129,7 @@ def test_a_conflict_then_success_saves_once(store):
 
 def test_events_recorded_but_not_saved_are_a_bug(store):
     def forgets_to_save(uow: UnitOfWork) -> None:
-        uow.record(*users.register(None, uuid.uuid4()))
+        uow.record(*users_rules.register(None, uuid.uuid4()))
 
     with pytest.raises(RuntimeError, match="did not save"):
         execute(store, forgets_to_save)
@@ -181,7 +181,7 @@ def test_a_save_that_leaves_a_stale_cached_account_alone_decides_again(store):
         account = uow.account(user_id)
         assert account is not None
         seen.append(account.available)
-        uow.record(*users.register(uow.load(user_id, users.evolve), user_id))
+        uow.record(*users_rules.register(uow.load(user_id, users.evolve), user_id))
         uow.save()
 
     execute(elsewhere, notes_the_balance)

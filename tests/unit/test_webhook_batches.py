@@ -16,7 +16,7 @@ from relivchats.adapters.eventstore import AsyncEventStore
 from relivchats.adapters.memory_eventstore import InMemoryEventStore
 from relivchats.api.webhooks import WebhookBatches
 from relivchats.commands.payments import WebhookDelivery
-from relivchats.domain import credits, credits_rules, payments, provider_links
+from relivchats.domain import credits, credits_rules, payments, payments_rules, provider_links_rules
 from relivchats.domain.errors import AccountNotOpened
 from relivchats.domain.packages import package_by_id
 from relivchats.domain.payment_signals import PaymentSignal, SignalKind
@@ -34,7 +34,7 @@ def stored_order(memory: InMemoryEventStore, *, with_account: bool = True) -> pa
     user_id, order_id = uuid.uuid4(), uuid.uuid4()
     package = package_by_id("starter")
     provider_order_id = f"order_{uuid.uuid4().hex[:14]}"
-    created = payments.create(
+    created = payments_rules.create(
         None,
         order_id=order_id,
         user_id=user_id,
@@ -44,7 +44,9 @@ def stored_order(memory: InMemoryEventStore, *, with_account: bool = True) -> pa
         provider_order_id=provider_order_id,
     )
     opened = credits_rules.open_account(None, user_id) if with_account else []
-    memory.append(*opened, *created, *provider_links.link("razorpay", provider_order_id, order_id))
+    memory.append(
+        *opened, *created, *provider_links_rules.link("razorpay", provider_order_id, order_id)
+    )
     order = payments.replay(created)
     assert order is not None
     return order

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from relivchats.account_export import as_json, export_account
 from relivchats.api.contract import error_responses
 from relivchats.api.dependencies import (
+    Accounts,
     AppSettings,
     Cipher,
     CurrentUser,
@@ -43,6 +44,7 @@ async def delete_my_account(
     store: Store,
     db: ReadDb,
     settings: AppSettings,
+    accounts: Accounts,
     request: Request,
     response: Response,
 ) -> AccountDeleted:
@@ -53,6 +55,7 @@ async def delete_my_account(
         delete_account, store.store, user.user_id, user.subject, chat_ids, grace
     )
     await wait_until_projected(request, response, DELETION_READ_MODELS, deletion.position)
+    accounts.forget(user.subject_key)  # here at once; other processes when notified
     return AccountDeleted(
         user_id=deletion.user_id,
         deleted=deletion.requested,

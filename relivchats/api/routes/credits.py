@@ -6,11 +6,12 @@ from decimal import Decimal
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from relivchats.adapters.database import ReadPool
 from relivchats.api.caching import NOT_MODIFIED, REFERENCE_DATA, cached_json
 from relivchats.api.contract import Offset, error_responses
-from relivchats.api.dependencies import CurrentUser, ReadDb, wait_for_min_position
+from relivchats.api.dependencies import CurrentUser, ReadModels
 from relivchats.api.errors import ApiError
 from relivchats.api.schemas.credits import Balance, CoinPackage, Transaction, TransactionPage
 from relivchats.domain.credits import account_id_for
@@ -18,7 +19,6 @@ from relivchats.projections.catalogue_queries import active_packages
 from relivchats.projections.ledger_queries import balance_of, transactions_page
 
 router = APIRouter(prefix="/api/credits", tags=["credits"])
-READ = [Depends(wait_for_min_position)]
 
 NO_ACCOUNT = "no credit account yet: call POST /api/users/store first"
 
@@ -26,10 +26,9 @@ NO_ACCOUNT = "no credit account yet: call POST /api/users/store first"
 @router.get(
     "/balance",
     response_model=Balance,
-    dependencies=READ,
     responses=error_responses(401, 404, 422, 503),
 )
-async def balance(user: CurrentUser, db: ReadDb) -> Response:
+async def balance(db: ReadModels, user: CurrentUser) -> Response:
     row = await balance_of(db, account_id_for(user.user_id))
     if row is None:
         raise ApiError(404, NO_ACCOUNT)
@@ -44,12 +43,11 @@ async def balance(user: CurrentUser, db: ReadDb) -> Response:
 @router.get(
     "/transactions",
     response_model=TransactionPage,
-    dependencies=READ,
     responses=error_responses(401, 404, 422, 503),
 )
 async def transactions(
+    db: ReadModels,
     user: CurrentUser,
-    db: ReadDb,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Offset = 0,
 ) -> TransactionPage:
@@ -70,15 +68,14 @@ async def transactions(
 @router.get(
     "/packages",
     response_model=list[CoinPackage],
-    dependencies=READ,
     responses={**error_responses(422, 503), **NOT_MODIFIED},
 )
-async def packages(request: Request, db: ReadDb) -> Response:
+async def packages(request: Request, db: ReadModels) -> Response:
     """The coin packages on sale (reference data: ETag, 5 min cache)."""
     return cached_json(request, list[CoinPackage], await _packages(db), REFERENCE_DATA)
 
 
-async def _packages(db: ReadDb) -> list[CoinPackage]:
+async def _packages(db: ReadPool) -> list[CoinPackage]:
     return [
         CoinPackage(
             **dict(row),

@@ -115,34 +115,31 @@ async def order_status(order_id: UUID, user: CurrentUser, db: ReadDb) -> OrderVi
     return OrderView(**dict(row))
 
 
-@router.post(
-    "/webhooks/razorpay",
-    response_model=WebhookAck,
-    responses=WEBHOOK_ERRORS,
-    openapi_extra=RAZORPAY_WEBHOOK,
-)
-async def razorpay_webhook(request: Request, webhooks: Webhooks) -> WebhookAck:
-    return await _receive("razorpay", request, webhooks)
+def _webhook_route(provider: str, contract: dict[str, Any]) -> None:
+    """`POST /webhooks/<provider>`: every provider's webhook is handled alike, under its name."""
 
+    async def receive(request: Request, webhooks: Webhooks) -> WebhookAck:
+        handled = await webhooks.acknowledge(provider, await request.body(), request.headers)
+        return WebhookAck(
+            outcome=handled.outcome,
+            order_id=handled.order_id,
+            order_status=handled.order_status,
+            position=handled.position,
+        )
 
-@router.post(
-    "/webhooks/stripe",
-    response_model=WebhookAck,
-    responses=WEBHOOK_ERRORS,
-    openapi_extra=STRIPE_WEBHOOK,
-)
-async def stripe_webhook(request: Request, webhooks: Webhooks) -> WebhookAck:
-    return await _receive("stripe", request, webhooks)
-
-
-async def _receive(name: str, request: Request, webhooks: Webhooks) -> WebhookAck:
-    handled = await webhooks.acknowledge(name, await request.body(), request.headers)
-    return WebhookAck(
-        outcome=handled.outcome,
-        order_id=handled.order_id,
-        order_status=handled.order_status,
-        position=handled.position,
+    router.add_api_route(
+        f"/webhooks/{provider}",
+        receive,
+        methods=["POST"],
+        name=f"{provider}_webhook",
+        response_model=WebhookAck,
+        responses=WEBHOOK_ERRORS,
+        openapi_extra=contract,
     )
+
+
+_webhook_route("razorpay", RAZORPAY_WEBHOOK)
+_webhook_route("stripe", STRIPE_WEBHOOK)
 
 
 def _placed(placed: PlacedOrder) -> OrderPlaced:

@@ -10,7 +10,8 @@ from uuid import UUID
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from relivchats.adapters.chat_content import StoredMessage
-from relivchats.domain.chats import MAX_TITLE_CHARS, Chat
+from relivchats.domain.chats import Chat
+from relivchats.domain.chats_rules import MAX_TITLE_CHARS
 
 # A WhatsApp export's clock: local time with no zone, so not an RFC 3339 "date-time" (which
 # requires an offset); the schema says what it is instead of promising an offset.

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from uuid import UUID
 
-from relivchats.domain import chats, credits_rules, insights
+from relivchats.domain import chats_rules, credits_rules, insights
 from relivchats.domain.catalogue import Category
 from relivchats.domain.chats import Chat
 from relivchats.domain.credits import CreditAccount, ReservationReleased
@@ -88,7 +88,7 @@ def retryable(job: InsightJob | None, user_id: UUID) -> InsightJob:
 def open_job(
     request: JobRequest, chat: Chat | None, slot: UnlockSlot, account: CreditAccount | None
 ) -> list[Event]:
-    owned = chats.owned(chat, request.user_id)
+    owned = chats_rules.owned(chat, request.user_id)
     category = request.category
     if not category.fits(len(owned.participants)):
         raise ChatSizeNotAllowed(
@@ -160,7 +160,7 @@ def request_generation(
     generation = GenerationRequested(
         **next_event_fields(job.id, job.version), chunks=chunks, excerpts=excerpts
     )
-    return [*chats.record_indexed(chat, chunks), generation]
+    return [*chats_rules.record_indexed(chat, chunks), generation]
 
 
 @dataclass(frozen=True)
