@@ -7,6 +7,7 @@ that need no database). Both raise `VersionConflict` when an (aggregate, version
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 from uuid import UUID
 
@@ -18,6 +19,10 @@ class EventLog(Protocol):
 
     def load(self, aggregate_id: UUID, after: int | None = None) -> list[Event]:
         """The aggregate's events in version order; with `after`, only those past it."""
+        ...
+
+    def load_many(self, aggregate_ids: Collection[UUID]) -> dict[UUID, list[Event]]:
+        """Several aggregates' events at once (one round trip): id -> events, none -> absent."""
         ...
 
     def append(self, *events: Event) -> int:

@@ -16,12 +16,11 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
-import asyncpg
 from eventsourcing.application import Application
 from eventsourcing.persistence import (
     IntegrityError,
@@ -182,6 +181,18 @@ class EventStore:
         with storage_failures("load"):
             return list(self._app.events.get(aggregate_id, gt=after))  # type: ignore[arg-type]
 
+    def load_many(self, aggregate_ids: Collection[UUID]) -> dict[UUID, list[Event]]:
+        """Several aggregates' events in one round trip: id -> events in version order (an
+        aggregate without events is absent)."""
+        recorder: ConcurrentAppendRecorder = self._app.recorder  # type: ignore[assignment]
+        with storage_failures("load"):
+            stored = recorder.select_streams(list(aggregate_ids))
+        streams: dict[UUID, list[Event]] = {}
+        for event in stored:
+            domain_event: Event = self._app.mapper.to_domain_event(event)  # type: ignore[assignment]
+            streams.setdefault(domain_event.originator_id, []).append(domain_event)
+        return streams
+
     def append(self, *events: Event) -> int:
         """Append all events in one transaction; returns the log position of the last one.
 
@@ -207,21 +218,6 @@ class EventStore:
         self._signal.close()
         self._app.close()
         self.data_keys.close()
-
-
-async def first_event_position(conn: asyncpg.Connection, aggregate_id: UUID) -> int | None:
-    """The log position of an aggregate's first event, or None if it has none yet.
-
-    Read on the event loop through an asyncpg connection: for existence checks too hot to send
-    through the thread pool, such as a redelivered webhook finding its receipt. Strongly
-    consistent: only committed events are visible, and events are never removed.
-    """
-    position: int | None = await conn.fetchval(
-        f"SELECT notification_id FROM {EVENTS_TABLE}"
-        " WHERE originator_id = $1 AND originator_version = 1",
-        aggregate_id,
-    )
-    return position
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ store's own failures are tested against PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from uuid import UUID
 
 from relivchats.adapters.data_keys import InMemoryDataKeys
@@ -28,6 +29,10 @@ class InMemoryEventStore:
 
     def load(self, aggregate_id: UUID, after: int | None = None) -> list[Event]:
         return list(self._app.events.get(aggregate_id, gt=after))  # type: ignore[arg-type]
+
+    def load_many(self, aggregate_ids: Collection[UUID]) -> dict[UUID, list[Event]]:
+        streams = {aggregate_id: self.load(aggregate_id) for aggregate_id in aggregate_ids}
+        return {aggregate_id: events for aggregate_id, events in streams.items() if events}
 
     def append(self, *events: Event) -> int:
         if not events:

@@ -72,6 +72,11 @@ class ConcurrentAppendRecorder(PostgresApplicationRecorder):
             f' FROM "{datastore.schema}"."{self.events_table_name}" WHERE originator_id = %s'
         )
         self._select_statements: dict[tuple[bool, bool, bool, bool], str] = {}
+        self._select_streams = (
+            "SELECT originator_id, originator_version, topic, state"
+            f' FROM "{datastore.schema}"."{self.events_table_name}"'
+            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        )
         self._prepared = PreparedInsert(insert)
 
     def insert_events(
@@ -126,6 +131,20 @@ class ConcurrentAppendRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as select_events
+    def select_streams(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every event of several aggregates in one round trip, each aggregate's in version order
+        (a batch of commands reads what it needs at once)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_streams, [list(originator_ids)], prepare=True)
+            rows = curs.fetchall()
+        return [
+            StoredEvent(
+                row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"])
+            )
+            for row in rows
+        ]
 
     def _render_select(self, gt: bool, lte: bool, desc: bool, limit: bool) -> str:
         statement = self._select_stream

@@ -26,9 +26,9 @@ from relivchats.adapters.identity import Principal, TokenInvalid, TokenVerifier
 from relivchats.adapters.ingest import IngestPool
 from relivchats.adapters.payments import PaymentProvider
 from relivchats.adapters.ratelimit import RateLimiter, Window, parse_rule
-from relivchats.adapters.webhook_receipts import RecordedReceipts
 from relivchats.api.acting_accounts import ActingAccounts
 from relivchats.api.errors import ApiError
+from relivchats.api.webhooks import WebhookDesk
 from relivchats.commands.rag_answers import RagServices
 from relivchats.domain import users
 from relivchats.domain.errors import UserDeleted
@@ -59,7 +59,7 @@ ReadDb = Annotated[ReadPool, app_state("read_pool")]
 Store = Annotated[AsyncEventStore, app_state("event_store")]
 Cipher = Annotated[ContentCipher, app_state("content_cipher")]
 Uploads = Annotated[IngestPool, app_state("ingest_pool")]
-WebhookReceipts = Annotated[RecordedReceipts, app_state("webhook_receipts")]
+Webhooks = Annotated[WebhookDesk, app_state("webhooks")]
 Broker = Annotated[Redis, app_state("redis")]
 ProjectionNames = Annotated[list[str], app_state("projection_names")]
 Rag = Annotated[RagServices, app_state("rag")]

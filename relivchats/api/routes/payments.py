@@ -18,14 +18,13 @@ from relivchats.api.dependencies import (
     ReadDb,
     RequiredIdempotencyKey,
     Store,
-    WebhookReceipts,
+    Webhooks,
     rate_limited,
     wait_for_min_position,
 )
 from relivchats.api.errors import ApiError
 from relivchats.api.schemas.payments import OrderPlaced, OrderRequest, OrderView, WebhookAck
 from relivchats.api.switches import Switches
-from relivchats.api.webhooks import acknowledge_webhook
 from relivchats.commands.payments import PlacedOrder, create_order
 from relivchats.commands.unit_of_work import dispatch
 from relivchats.projections.payment_queries import order_for_user
@@ -119,16 +118,8 @@ async def order_status(order_id: UUID, user: CurrentUser, db: ReadDb) -> OrderVi
 def _webhook_route(provider: str, contract: dict[str, Any]) -> None:
     """`POST /webhooks/<provider>`: every provider's webhook is handled alike, under its name."""
 
-    async def receive(
-        request: Request,
-        store: Store,
-        db: ReadDb,
-        providers: PaymentProviders,
-        receipts: WebhookReceipts,
-    ) -> WebhookAck:
-        # Verifying is an HMAC over a small body: cheap enough for the loop.
-        event = providers[provider].parse_webhook(await request.body(), request.headers)
-        handled = await acknowledge_webhook(store, db, receipts, provider, event)
+    async def receive(request: Request, webhooks: Webhooks) -> WebhookAck:
+        handled = await webhooks.acknowledge(provider, await request.body(), request.headers)
         return WebhookAck(
             outcome=handled.outcome,
             order_id=handled.order_id,
