@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import os
+import re
 import time
 from functools import lru_cache
 from typing import Any
