@@ -132,6 +132,13 @@ async def _auditor(user: Annotated[Principal, Depends(_CURRENT_USER)]) -> Princi
 
 
 CurrentUser = Annotated[Principal, Depends(_CURRENT_USER)]
+
+
+async def current_user(request: Request) -> Principal:
+    """`CurrentUser` for a handler that calls its dependencies itself (api/direct.py)."""
+    return await _CURRENT_USER(request)
+
+
 Auditor = Annotated[Principal, Depends(_auditor)]
 
 

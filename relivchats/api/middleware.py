@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
-import uuid
 from functools import lru_cache
 from typing import Any
 
@@ -38,7 +38,7 @@ def _incoming_request_id(scope: Scope) -> str:
             candidate = str(value.decode("latin-1"))
             if _VALID_REQUEST_ID.match(candidate):
                 return candidate
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as random as uuid4().hex, without building a UUID (P1)
 
 
 @lru_cache(maxsize=4096)  # routes x methods x statuses: a few hundred; a label lookup costs

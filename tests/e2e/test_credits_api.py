@@ -53,7 +53,8 @@ async def test_balance_shows_balance_held_and_available_in_one_query(
         uuid.uuid4(),
         datetime.now(UTC) + timedelta(1),
     )
-    await client.get(f"/api/credits/balance?min_position={held.position}", headers=headers)
+    waited = await client.get(f"/api/credits/balance?min_position={held.position}", headers=headers)
+    assert int(waited.headers["x-read-position"]) >= held.position
 
     count_queries.clear()
     response = await client.get("/api/credits/balance", headers=headers)

@@ -30,6 +30,9 @@ from relivchats.commands.unit_of_work import dispatch
 from relivchats.projections.payment_queries import order_for_user
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
+# The webhooks on a router of their own, so api/app.py can match them first and the hottest
+# read right after them.
+webhooks_router = APIRouter(prefix="/api/payments", tags=["payments"])
 
 # Webhook routes read the raw body themselves (the signature covers its exact bytes), so FastAPI
 # cannot infer their parameters: they are declared here for the OpenAPI document.
@@ -127,7 +130,7 @@ def _webhook_route(provider: str, contract: dict[str, Any]) -> None:
             position=handled.position,
         )
 
-    router.add_api_route(
+    webhooks_router.add_api_route(
         f"/webhooks/{provider}",
         receive,
         methods=["POST"],
