@@ -99,7 +99,9 @@ def _bearer_token(authorization: str | None) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-_CURRENT_USER = BearerAuthentication(
+# Callable with a request as well: what a handler that calls its dependencies itself uses
+# (api/direct.py).
+current_user = BearerAuthentication(
     scheme_name="HTTPBearer",
     auto_error=False,
     description="a JWT from the identity provider (RS256/JWKS, or HS256 locally)",
@@ -125,18 +127,13 @@ async def _acting_account(accounts: ActingAccounts, principal: Principal) -> Pri
     return dataclasses.replace(principal, user_id=user_id)
 
 
-async def _auditor(user: Annotated[Principal, Depends(_CURRENT_USER)]) -> Principal:
+async def _auditor(user: Annotated[Principal, Depends(current_user)]) -> Principal:
     if not user.is_auditor:
         raise ApiError(404, "not found")  # no existence oracle for the audit surface
     return user
 
 
-CurrentUser = Annotated[Principal, Depends(_CURRENT_USER)]
-
-
-async def current_user(request: Request) -> Principal:
-    """`CurrentUser` for a handler that calls its dependencies itself (api/direct.py)."""
-    return await _CURRENT_USER(request)
+CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
 Auditor = Annotated[Principal, Depends(_auditor)]

@@ -66,12 +66,19 @@ values = st.recursive(
 states = st.dictionaries(st.text(max_size=12), values, max_size=6)
 
 
+def _is_nan(value: Any) -> bool:
+    if isinstance(value, Decimal):
+        return value.is_nan()
+    return isinstance(value, float) and math.isnan(value)
+
+
 def same(left: Any, right: Any) -> bool:
-    """Equality that also holds for NaN in the same places, and tells 1 from 1.0 and True."""
-    if isinstance(left, float) and isinstance(right, float) and math.isnan(left):
-        return math.isnan(right)
+    """Equality that also holds for NaN (float or Decimal) in the same places, and tells 1 from
+    1.0 and True."""
     if type(left) is not type(right):
         return False
+    if _is_nan(left):
+        return _is_nan(right)
     if isinstance(left, dict):
         return left.keys() == right.keys() and all(same(left[k], right[k]) for k in left)
     if isinstance(left, list):

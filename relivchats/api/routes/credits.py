@@ -38,7 +38,7 @@ async def _balance_directly(request: Request) -> Response:
     response_model=Balance,
     responses=error_responses(401, 404, 422, 503),
 )
-@answered_by(_balance_directly)
+@answered_by(_balance_directly, calling=(read_models, current_user))
 async def balance(db: ReadModels, user: CurrentUser) -> Response:
     row = await balance_of(db, account_id_for(user.user_id))
     if row is None:
