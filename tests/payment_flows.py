@@ -11,7 +11,14 @@ import httpx
 from relivchats.adapters.eventstore import EventStore
 from relivchats.adapters.payments import EventKind
 from relivchats.adapters.payments.signing import SignedWebhook, SimulatedPayment, signed_webhook
-from relivchats.domain import credits, credits_rules
+from relivchats.domain import (
+    credits,
+    credits_rules,
+    payments,
+    payments_rules,
+    provider_links_rules,
+)
+from relivchats.domain.packages import package_by_id
 from relivchats.settings import DEV_SANDBOX_WEBHOOK_SECRET
 from tests.helpers import auth
 
@@ -97,3 +104,27 @@ def balance(store: EventStore, user_id: uuid.UUID) -> int:
     account = credits.replay(store.load(credits.account_id_for(user_id)))
     assert account is not None
     return account.balance
+
+
+def stored_order(store: Any, *, with_account: bool = True) -> payments.PaymentOrder:
+    """A Razorpay order of a new buyer (with or without a credit account), appended directly to
+    `store` (the event store or the in-memory one)."""
+    user_id, order_id = uuid.uuid4(), uuid.uuid4()
+    package = package_by_id("popular")
+    provider_order_id = f"order_{uuid.uuid4().hex[:14]}"
+    created = payments_rules.create(
+        None,
+        order_id=order_id,
+        user_id=user_id,
+        package=package,
+        provider="razorpay",
+        fingerprint=payments.request_fingerprint(package.id, "razorpay"),
+        provider_order_id=provider_order_id,
+    )
+    opened = credits_rules.open_account(None, user_id) if with_account else []
+    store.append(
+        *opened, *created, *provider_links_rules.link("razorpay", provider_order_id, order_id)
+    )
+    order = payments.replay(created)
+    assert order is not None
+    return order

@@ -22,44 +22,24 @@ from relivchats.commands.payments import WebhookDelivery, handle_webhooks
 from relivchats.commands.unit_of_work import execute
 from relivchats.domain import (
     credits,
-    credits_rules,
     payments,
-    payments_rules,
-    provider_links_rules,
     webhooks,
 )
 from relivchats.domain.credits import CoinsPurchased, CoinsReversed
-from relivchats.domain.packages import package_by_id
 from relivchats.domain.payment_signals import PaymentSignal, SignalKind
 from relivchats.domain.payments import OrderCreated, OrderPaid, OrderRefunded
-from tests.payment_flows import balance, deliver, delivery, place_order, registered_buyer
+from tests.payment_flows import (
+    balance,
+    deliver,
+    delivery,
+    place_order,
+    registered_buyer,
+    stored_order,
+)
 
 BONUS = 50
 ORDERS_IN_BURST = 12
 REDELIVERIES = 3  # each capture sent this many times, all at once
-
-
-def stored_order(store, *, with_account: bool = True) -> payments.PaymentOrder:
-    """A Razorpay order of a new buyer (with or without a credit account), stored directly."""
-    user_id, order_id = uuid.uuid4(), uuid.uuid4()
-    package = package_by_id("popular")
-    provider_order_id = f"order_{uuid.uuid4().hex[:14]}"
-    created = payments_rules.create(
-        None,
-        order_id=order_id,
-        user_id=user_id,
-        package=package,
-        provider="razorpay",
-        fingerprint=payments.request_fingerprint(package.id, "razorpay"),
-        provider_order_id=provider_order_id,
-    )
-    opened = credits_rules.open_account(None, user_id) if with_account else []
-    store.append(
-        *opened, *created, *provider_links_rules.link("razorpay", provider_order_id, order_id)
-    )
-    order = payments.replay(created)
-    assert order is not None
-    return order
 
 
 def signal(order: payments.PaymentOrder, kind: SignalKind, event: str) -> WebhookDelivery:

@@ -16,10 +16,10 @@ from relivchats.adapters.eventstore import AsyncEventStore
 from relivchats.adapters.memory_eventstore import InMemoryEventStore
 from relivchats.api.webhooks import WebhookBatches
 from relivchats.commands.payments import WebhookDelivery
-from relivchats.domain import credits, credits_rules, payments, payments_rules, provider_links_rules
+from relivchats.domain import credits, payments
 from relivchats.domain.errors import AccountNotOpened
-from relivchats.domain.packages import package_by_id
 from relivchats.domain.payment_signals import PaymentSignal, SignalKind
+from tests.payment_flows import stored_order
 
 
 @pytest.fixture
@@ -28,28 +28,6 @@ async def store():
     threads = AsyncEventStore(memory, threads=2)  # type: ignore[arg-type]
     yield threads
     threads.close()
-
-
-def stored_order(memory: InMemoryEventStore, *, with_account: bool = True) -> payments.PaymentOrder:
-    user_id, order_id = uuid.uuid4(), uuid.uuid4()
-    package = package_by_id("starter")
-    provider_order_id = f"order_{uuid.uuid4().hex[:14]}"
-    created = payments_rules.create(
-        None,
-        order_id=order_id,
-        user_id=user_id,
-        package=package,
-        provider="razorpay",
-        fingerprint=payments.request_fingerprint(package.id, "razorpay"),
-        provider_order_id=provider_order_id,
-    )
-    opened = credits_rules.open_account(None, user_id) if with_account else []
-    memory.append(
-        *opened, *created, *provider_links_rules.link("razorpay", provider_order_id, order_id)
-    )
-    order = payments.replay(created)
-    assert order is not None
-    return order
 
 
 def capture(order: payments.PaymentOrder) -> WebhookDelivery:
