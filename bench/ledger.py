@@ -35,7 +35,7 @@ from bench.row_lock_baseline import prepare_row_lock, row_lock_cycle
 from relivchats.adapters.eventstore import EVENTS_TABLE, EventStore
 from relivchats.commands.unit_of_work import execute
 from relivchats.domain import credits_rules as rules
-from relivchats.domain.credits import CreditAccount, CreditEvent, evolve
+from relivchats.domain.credits import CreditAccount, CreditEvent
 from relivchats.domain.errors import DomainError
 from relivchats.domain.events import next_event_fields
 from relivchats.domain.users import UserRegistered
@@ -45,7 +45,7 @@ from relivchats.projections.ledger import LedgerProjection
 from relivchats.projections.read_ahead import REBUILD_BATCH
 from relivchats.projections.rebuild import REPLAY_PROCESSES, rebuild
 from relivchats.settings import Settings
-from tests.ledger_commands import capture_reservation, reserve_coins
+from tests.ledger_commands import capture_reservation, decided, reserve_coins
 
 ACCOUNTS = 1_000
 CLIENTS = 16
@@ -128,19 +128,6 @@ def open_accounts(store: EventStore, count: int) -> list[uuid.UUID]:
 
 def _purchase() -> Callable[[CreditAccount | None], list[CreditEvent]]:
     return partial(rules.purchase, order_id=uuid.uuid4(), coins=COINS)
-
-
-def decided(
-    commands: list[Callable[[CreditAccount | None], list[CreditEvent]]],
-) -> tuple[list[CreditEvent], CreditAccount | None]:
-    """Run commands on an in-memory account: the events a history of them would store."""
-    state: CreditAccount | None = None
-    events: list[CreditEvent] = []
-    for command in commands:
-        for event in command(state):
-            state = evolve(state, event)
-            events.append(event)
-    return events, state
 
 
 def event_sourced_cycle(store: EventStore, users: list[uuid.UUID]) -> Callable[[], Cycle]:

@@ -29,14 +29,13 @@ from relivchats.adapters.payments import EventKind
 from relivchats.adapters.payments.sandbox import SandboxProvider
 from relivchats.adapters.payments.signing import SignedWebhook, SimulatedPayment, signed_webhook
 from relivchats.domain import (
-    credits_rules,
     payments,
     payments_rules,
-    provider_links_rules,
 )
 from relivchats.domain.events import Event
 from relivchats.domain.packages import package_by_id
 from relivchats.settings import DEV_SANDBOX_WEBHOOK_SECRET, Settings
+from tests.payment_flows import new_order
 
 WEBHOOK_PATH = "/api/payments/webhooks/razorpay"
 STORM_CONNECTIONS = 50
@@ -83,30 +82,18 @@ def distinct_requests_script(webhooks: list[SignedWebhook]) -> str:
 def seed_orders(store: EventStore, count: int) -> list[payments.PaymentOrder]:
     """Buyers with accounts and sandbox Razorpay orders, written straight to the store."""
     sandbox = SandboxProvider(name="razorpay", webhook_secret=DEV_SANDBOX_WEBHOOK_SECRET)
-    package = package_by_id("popular")
+    price = payments_rules.order_price(package_by_id("popular"), "razorpay")
     orders = []
     for start in range(0, count, SAVE_BATCH):
         events: list[Event] = []
         for _ in range(start, min(count, start + SAVE_BATCH)):
-            user_id, order_id = uuid.uuid4(), uuid.uuid4()
-            amount, currency = payments_rules.order_price(package, "razorpay")
-            provider_order_id = sandbox.create_order(
-                order_id, amount, currency, {}
-            ).provider_order_id
-            created = payments_rules.create(
-                None,
-                order_id=order_id,
-                user_id=user_id,
-                package=package,
-                provider="razorpay",
-                fingerprint=payments.request_fingerprint(package.id, "razorpay"),
-                provider_order_id=provider_order_id,
-            )
-            events += credits_rules.open_account(None, user_id) + created
-            events += provider_links_rules.link("razorpay", provider_order_id, order_id)
-            orders.append(payments.replay(created))
+            order_id = uuid.uuid4()
+            placed = sandbox.create_order(order_id, *price, {})
+            order_events, order = new_order(order_id, placed.provider_order_id)
+            events += order_events
+            orders.append(order)
         store.append(*events)
-    return [order for order in orders if order is not None]
+    return orders
 
 
 def capture_of(order: payments.PaymentOrder) -> SignedWebhook:

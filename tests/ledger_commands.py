@@ -23,6 +23,7 @@ from relivchats.domain.credits import (
     Outcome,
     ReleaseReason,
     Reservation,
+    evolve,
 )
 from relivchats.domain.errors import UnknownReservation
 
@@ -46,6 +47,17 @@ class SettlementOutcome:
     available: int
     position: int
     changed: bool
+
+
+def decided(commands: list[Decide]) -> tuple[list[CreditEvent], CreditAccount | None]:
+    """Run commands on an in-memory account: the events a history of them would store."""
+    state: CreditAccount | None = None
+    events: list[CreditEvent] = []
+    for command in commands:
+        for event in command(state):
+            state = evolve(state, event)
+            events.append(event)
+    return events, state
 
 
 def change_account(uow: UnitOfWork, user_id: UUID, decide: Decide) -> LedgerChange:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import httpx
 
@@ -18,6 +19,7 @@ from relivchats.domain import (
     payments_rules,
     provider_links_rules,
 )
+from relivchats.domain.events import Event
 from relivchats.domain.packages import package_by_id
 from relivchats.settings import DEV_SANDBOX_WEBHOOK_SECRET
 from tests.helpers import auth
@@ -106,12 +108,13 @@ def balance(store: EventStore, user_id: uuid.UUID) -> int:
     return account.balance
 
 
-def stored_order(store: Any, *, with_account: bool = True) -> payments.PaymentOrder:
-    """A Razorpay order of a new buyer (with or without a credit account), appended directly to
-    `store` (the event store or the in-memory one)."""
-    user_id, order_id = uuid.uuid4(), uuid.uuid4()
+def new_order(
+    order_id: UUID, provider_order_id: str, *, with_account: bool = True
+) -> tuple[list[Event], payments.PaymentOrder]:
+    """The events of a Razorpay order of a new buyer (with or without a credit account), its
+    provider link included, and the order they make."""
+    user_id = uuid.uuid4()
     package = package_by_id("popular")
-    provider_order_id = f"order_{uuid.uuid4().hex[:14]}"
     created = payments_rules.create(
         None,
         order_id=order_id,
@@ -122,9 +125,16 @@ def stored_order(store: Any, *, with_account: bool = True) -> payments.PaymentOr
         provider_order_id=provider_order_id,
     )
     opened = credits_rules.open_account(None, user_id) if with_account else []
-    store.append(
-        *opened, *created, *provider_links_rules.link("razorpay", provider_order_id, order_id)
-    )
+    linked = provider_links_rules.link("razorpay", provider_order_id, order_id)
     order = payments.replay(created)
     assert order is not None
+    return [*opened, *created, *linked], order
+
+
+def stored_order(store: Any, *, with_account: bool = True) -> payments.PaymentOrder:
+    """A new buyer's Razorpay order appended directly to `store` (the event store or the
+    in-memory one)."""
+    order_id = uuid.uuid4()
+    events, order = new_order(order_id, f"order_{uuid.uuid4().hex[:14]}", with_account=with_account)
+    store.append(*events)
     return order

@@ -14,7 +14,7 @@ import pytest
 
 from relivchats.adapters.eventstore import EventStore
 from relivchats.domain import credits_rules as rules
-from relivchats.domain.credits import CreditAccount, CreditEvent, evolve
+from relivchats.domain.credits import CreditEvent
 from relivchats.projections import eventlog
 from relivchats.projections.base import LOG_START
 from relivchats.projections.eventlog import Share
@@ -23,6 +23,7 @@ from relivchats.projections.projector import ProjectionRunner, connect
 from relivchats.projections.rebuild import differences
 from relivchats.settings import Settings
 from tests.helpers import eventually
+from tests.ledger_commands import decided
 
 ACCOUNTS = 30
 
@@ -47,13 +48,7 @@ def history(reservations: int) -> list[CreditEvent]:
             ),
             partial(resolve, reservation_id=reservation_id),
         ]
-    state: CreditAccount | None = None
-    events: list[CreditEvent] = []
-    for command in commands:
-        for event in command(state):
-            state = evolve(state, event)
-            events.append(event)
-    return events
+    return decided(commands)[0]
 
 
 @pytest.fixture
