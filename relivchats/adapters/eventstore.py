@@ -184,12 +184,11 @@ class EventStore:
     def load_many(self, aggregate_ids: Collection[UUID]) -> dict[UUID, list[Event]]:
         """Several aggregates' events in one round trip: id -> events in version order (an
         aggregate without events is absent)."""
-        recorder: ConcurrentAppendRecorder = self._app.recorder  # type: ignore[assignment]
         with storage_failures("load"):
-            stored = recorder.select_streams(list(aggregate_ids))
+            stored = self._recorder.select_streams(list(aggregate_ids))
         streams: dict[UUID, list[Event]] = {}
         for event in stored:
-            domain_event: Event = self._app.mapper.to_domain_event(event)  # type: ignore[assignment]
+            domain_event: Event = self._mapper.to_domain_event(event)  # type: ignore[assignment]
             streams.setdefault(domain_event.originator_id, []).append(domain_event)
         return streams
 

@@ -134,8 +134,6 @@ async def _auditor(user: Annotated[Principal, Depends(current_user)]) -> Princip
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
-
-
 Auditor = Annotated[Principal, Depends(_auditor)]
 
 
